@@ -1,0 +1,34 @@
+// The helloworld Greeter on Switchboard: `npm start` runs this on 127.0.0.1:50051.
+import { Server, type ServiceImpl } from "../../src/index.js";
+import { Greeter } from "../gen/helloworld/helloworld_pb.js";
+
+/** Greeter implementation with context-style handlers. */
+export const greeter: ServiceImpl<typeof Greeter> = {
+  sayHello(request) {
+    return { message: `Hello, ${request.name || "world"}!` };
+  },
+  async *sayHelloStream(request, ctx) {
+    for (let i = 1; i <= 3 && ctx.isActive(); i++) yield { message: `Hello #${i}, ${request.name || "world"}!` };
+  },
+};
+
+async function main(): Promise<void> {
+  const host = process.env["HOST"] ?? "127.0.0.1";
+  const port = Number(process.env["PORT"] ?? 50051);
+  const server = new Server();
+  server.addService(Greeter, greeter);
+  const bound = await server.addInsecurePort(`${host}:${port}`);
+  server.start();
+  process.stdout.write(`Greeter listening on ${host}:${bound}\n`);
+  let signals = 0;
+  const onSignal = () => {
+    // First signal: stop gracefully (5 s grace). Second: exit at once.
+    if (++signals > 1) process.exit(130);
+    void server.stop(5000).then(() => process.stdout.write("stopped\n"));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  await server.waitForTermination();
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();

@@ -1,0 +1,485 @@
+import { constants, type OutgoingHttpHeaders, type ServerHttp2Stream } from "node:http2";
+import * as zlib from "node:zlib";
+import { ACCEPT_ENCODING, decompress, isEncoding, type Encoding } from "../codec/compression.js";
+import { EnvelopeReader, frameMessage, type Envelope } from "../codec/envelope.js";
+import type { Deadline } from "../deadline.js";
+import { ErrorCode, SwitchboardError } from "../errors.js";
+import { encodeGrpcMessage } from "../grpc/percent.js";
+import { decodeRequestMetadata } from "../grpc/request-metadata.js";
+import { encodeStatusDetails } from "../grpc/status-details.js";
+import { Metadata, type MetadataInit } from "../metadata.js";
+import { isUnaryRequest, type MethodDefinition, type MethodInfo } from "../service/method.js";
+import { authContextOf, peerIdentityKeyOf, type SessionInfo } from "../server/session-info.js";
+import { Code, fromError, RpcError, type Status, type StatusDetail } from "../status.js";
+import type { AuthContext, ServerStream, TrailingStatus } from "./context.js";
+
+/** Server-wide settings and bookkeeping a call needs. */
+export interface CallEnv {
+  readonly maxReceiveMessageLength: number;
+  readonly maxSendMessageLength: number;
+  /** Response compression used when the handler does not choose one. */
+  readonly defaultCompression: Encoding;
+  /** Called exactly once when the call is over on the wire. */
+  onCallEnd(call: ServerCall<any, any>): void;
+}
+
+/** What the front learned from the request headers before dispatch. */
+export interface RequestFacts {
+  readonly contentType: string;
+  readonly encoding: Encoding;
+  readonly acceptEncoding: string | undefined;
+  readonly deadline: Deadline | undefined;
+  readonly userAgent: string | undefined;
+  readonly rawHeaders: readonly string[];
+  readonly session: SessionInfo;
+}
+
+/** Queued request messages above which the stream is paused, so a fast client cannot fill memory. */
+const INBOX_HIGH_WATER = 16;
+
+type Waiter = { resolve: () => void; reject: (err: RpcError) => void };
+
+/**
+ * One gRPC call on one HTTP/2 stream: reads request envelopes under the receive
+ * limit, writes responses under flow control, and sends the status exactly once.
+ * It is both the context of context-style handlers and the stream of stream-style ones.
+ */
+export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Req, Res> {
+  readonly method: MethodInfo;
+  readonly contentType: string;
+  readonly requestEncoding: Encoding;
+  readonly deadline: Deadline | undefined;
+  readonly userAgent: string | undefined;
+  readonly peer: string;
+  lastMessageCompressed = false;
+
+  private md: Metadata | undefined;
+  private initial: Metadata | undefined;
+  private trailing: Metadata | undefined;
+  private statusCode: Code = Code.OK;
+  private statusDetails = "";
+  private headersSent = false;
+  /** The status has been sent, or the stream is gone. */
+  private done = false;
+  private ended = false;
+  private endReason: RpcError | undefined;
+  private controller: AbortController | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private pendingTrailers: OutgoingHttpHeaders | undefined;
+
+  private readonly reader: EnvelopeReader;
+  private inbox: Envelope[] = [];
+  private received = 0;
+  private clientEnded = false;
+  private recvFailure: RpcError | undefined;
+  private waiter: Waiter | undefined;
+  private paused = false;
+
+  private sendEncoding: Encoding;
+  private skipCompression = false;
+  private drainWaiter: Waiter | undefined;
+
+  constructor(
+    readonly stream: ServerHttp2Stream,
+    private readonly def: MethodDefinition<Req, Res>,
+    private readonly facts: RequestFacts,
+    private readonly env: CallEnv,
+  ) {
+    this.method = def;
+    this.contentType = facts.contentType;
+    this.requestEncoding = facts.encoding;
+    this.deadline = facts.deadline;
+    this.userAgent = facts.userAgent;
+    this.peer = facts.session.peer;
+    this.sendEncoding = "identity";
+    if (env.defaultCompression !== "identity") this.setCompression(env.defaultCompression);
+    this.reader = new EnvelopeReader(env.maxReceiveMessageLength, (e) => this.onEnvelope(e), (err) => this.failReceive(err));
+    stream.on("data", (chunk: Buffer) => this.reader.push(chunk));
+    stream.on("end", () => this.onClientEnd());
+    stream.on("aborted", () => this.cancelled(new RpcError(Code.CANCELLED, "call cancelled by the client")));
+    stream.on("close", () => this.onClose());
+    stream.on("wantTrailers", () => this.onWantTrailers());
+    stream.on("drain", () => this.settleDrain());
+    if (facts.deadline) {
+      const ms = facts.deadline.timeRemaining();
+      this.timer = setTimeout(() => this.expire(), Math.min(ms, 2 ** 31 - 1));
+    }
+  }
+
+  // ---- context ---------------------------------------------------------------------
+
+  get metadata(): Metadata {
+    return (this.md ??= decodeRequestMetadata(this.facts.rawHeaders));
+  }
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.endReason) this.controller.abort(this.endReason);
+    }
+    return this.controller.signal;
+  }
+
+  get code(): Code {
+    return this.statusCode;
+  }
+
+  get details(): string {
+    return this.statusDetails;
+  }
+
+  get trailingMetadata(): Metadata {
+    return (this.trailing ??= new Metadata());
+  }
+
+  timeRemaining(): number {
+    return this.deadline ? this.deadline.timeRemaining() : Infinity;
+  }
+
+  isActive(): boolean {
+    return !this.done && !this.endReason;
+  }
+
+  onCancel(fn: (reason: unknown) => void): void {
+    const signal = this.signal;
+    if (signal.aborted) queueMicrotask(() => fn(signal.reason));
+    else signal.addEventListener("abort", () => fn(signal.reason), { once: true });
+  }
+
+  async sendInitialMetadata(metadata?: MetadataInit): Promise<void> {
+    if (this.headersSent) throw new SwitchboardError(ErrorCode.CALL_STATE, "initial metadata was already sent");
+    if (metadata !== undefined) this.initial = new Metadata(metadata);
+    this.ensureHeaders();
+  }
+
+  setTrailingMetadata(metadata: MetadataInit): void {
+    this.trailing = new Metadata(metadata);
+  }
+
+  abort(code: Code, details = "", options: { metadata?: MetadataInit; details?: readonly StatusDetail[] } = {}): never {
+    throw new RpcError(code, details, {
+      metadata: options.metadata === undefined ? undefined : new Metadata(options.metadata),
+      details: options.details,
+    });
+  }
+
+  abortWithStatus(status: Status & { metadata?: MetadataInit }): never {
+    throw new RpcError(status.code, status.message, {
+      metadata: status.metadata === undefined ? undefined : new Metadata(status.metadata),
+      details: status.details,
+      statusDetailsBin: status.statusDetailsBin,
+    });
+  }
+
+  setCode(code: Code): void {
+    this.statusCode = code;
+  }
+
+  setDetails(details: string): void {
+    this.statusDetails = details;
+  }
+
+  setCompression(encoding: Encoding): void {
+    if (!isEncoding(encoding)) throw new SwitchboardError(ErrorCode.BAD_COMPRESSION, `unsupported compression ${JSON.stringify(encoding)}`);
+    if (this.headersSent) throw new SwitchboardError(ErrorCode.CALL_STATE, "compression must be chosen before response headers are sent");
+    // Compress only with an encoding the client said it accepts; identity otherwise.
+    this.sendEncoding = encoding === "identity" || acceptsEncoding(this.facts.acceptEncoding, encoding) ? encoding : "identity";
+  }
+
+  disableNextMessageCompression(): void {
+    this.skipCompression = true;
+  }
+
+  peerIdentities(): Buffer[] | null {
+    const auth = this.authContext();
+    const key = peerIdentityKeyOf(auth);
+    return key ? auth[key]! : null;
+  }
+
+  peerIdentityKey(): string | null {
+    return peerIdentityKeyOf(this.authContext());
+  }
+
+  authContext(): AuthContext {
+    return authContextOf(this.facts.session);
+  }
+
+  // ---- receiving -------------------------------------------------------------------
+
+  /** Waits for the whole request of a unary-request method and returns its one message. */
+  async recvUnary(): Promise<Req> {
+    while (!this.clientEnded) await this.waitForData();
+    if (this.inbox.length === 0) throw this.receiveError(new RpcError(Code.INTERNAL, "request ended without a message"));
+    return (await this.recvMessage()) as Req;
+  }
+
+  async recvMessage(): Promise<Req | null> {
+    for (;;) {
+      if (this.recvFailure) throw this.recvFailure;
+      if (this.inbox.length > 0) return this.decode(this.inbox.shift()!);
+      if (this.endReason) throw this.endReason;
+      if (this.clientEnded) return null;
+      await this.waitForData();
+    }
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Req> {
+    for (;;) {
+      const message = await this.recvMessage();
+      if (message === null) return;
+      yield message;
+    }
+  }
+
+  private waitForData(): Promise<void> {
+    if (this.paused && this.inbox.length === 0) {
+      this.paused = false;
+      this.stream.resume();
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.waiter = { resolve, reject };
+    });
+  }
+
+  private wake(err?: RpcError): void {
+    const w = this.waiter;
+    if (!w) return;
+    this.waiter = undefined;
+    if (err) w.reject(err);
+    else w.resolve();
+  }
+
+  private onEnvelope(env: Envelope): void {
+    if (this.done) return;
+    if (env.compressed && this.requestEncoding === "identity") {
+      return this.failReceive(new RpcError(Code.INTERNAL, "compressed flag set on a message but the request has no grpc-encoding"));
+    }
+    if (++this.received > 1 && isUnaryRequest(this.def.kind)) {
+      return this.failReceive(new RpcError(Code.INTERNAL, "received more than one message for a unary request"));
+    }
+    this.inbox.push(env);
+    if (this.inbox.length >= INBOX_HIGH_WATER && !this.paused) {
+      this.paused = true;
+      this.stream.pause();
+    }
+    this.wake();
+  }
+
+  private onClientEnd(): void {
+    this.clientEnded = true;
+    if (this.reader.partial) this.failReceive(new RpcError(Code.INTERNAL, "request ended in the middle of a message"));
+    else this.wake();
+  }
+
+  private async decode(env: Envelope): Promise<Req> {
+    if (this.inbox.length < INBOX_HIGH_WATER / 2 && this.paused) {
+      this.paused = false;
+      this.stream.resume();
+    }
+    this.lastMessageCompressed = env.compressed;
+    let data = env.data;
+    if (env.compressed) {
+      try {
+        data = await decompress(this.requestEncoding, data, this.env.maxReceiveMessageLength);
+      } catch (err) {
+        throw this.receiveError(err as RpcError);
+      }
+    }
+    try {
+      return this.def.deserialize(data);
+    } catch (err) {
+      throw this.receiveError(new RpcError(Code.INTERNAL, `could not parse request message: ${(err as Error).message}`, { cause: err }));
+    }
+  }
+
+  /** A receive-side failure ends the call with its status at once, and is what recv throws. */
+  private receiveError(err: RpcError): RpcError {
+    this.failReceive(err);
+    return err;
+  }
+
+  private failReceive(err: RpcError): void {
+    if (this.recvFailure) return;
+    this.recvFailure = err;
+    this.inbox = [];
+    this.finish(err, undefined);
+    this.abortSignal(err);
+    this.wake(err);
+  }
+
+  // ---- sending ---------------------------------------------------------------------
+
+  private ensureHeaders(): void {
+    if (this.headersSent) return;
+    this.headersSent = true;
+    const headers: OutgoingHttpHeaders = {
+      ":status": 200,
+      "content-type": this.contentType,
+      "grpc-accept-encoding": ACCEPT_ENCODING,
+    };
+    if (this.sendEncoding !== "identity") headers["grpc-encoding"] = this.sendEncoding;
+    if (this.initial) this.initial.writeHeaders(headers as Record<string, string | string[]>);
+    this.stream.respond(headers, { waitForTrailers: true });
+  }
+
+  async sendMessage(message: Res): Promise<void> {
+    if (this.done) throw this.endReason ?? new SwitchboardError(ErrorCode.CALL_STATE, "cannot send a message after the status was sent");
+    let data: Uint8Array;
+    try {
+      data = this.def.serialize(message);
+    } catch (err) {
+      throw new RpcError(Code.INTERNAL, `could not serialize response message: ${(err as Error).message}`, { cause: err });
+    }
+    if (data.byteLength > this.env.maxSendMessageLength) {
+      throw new RpcError(Code.RESOURCE_EXHAUSTED, `sent message larger than max (${data.byteLength} vs. ${this.env.maxSendMessageLength})`);
+    }
+    this.ensureHeaders();
+    let compressed = false;
+    if (this.sendEncoding !== "identity" && !this.skipCompression) {
+      // Synchronous so that messages sent without awaiting keep their order.
+      data = this.sendEncoding === "gzip" ? zlib.gzipSync(data) : zlib.deflateSync(data);
+      compressed = true;
+    }
+    this.skipCompression = false;
+    if (!this.stream.write(frameMessage(data, compressed))) {
+      await new Promise<void>((resolve, reject) => {
+        this.drainWaiter = { resolve, reject };
+      });
+    }
+  }
+
+  private settleDrain(err?: RpcError): void {
+    const w = this.drainWaiter;
+    if (!w) return;
+    this.drainWaiter = undefined;
+    if (err) w.reject(err);
+    else w.resolve();
+  }
+
+  async sendTrailingMetadata(trailers: TrailingStatus = {}): Promise<void> {
+    if (this.done) throw this.endReason ?? new SwitchboardError(ErrorCode.CALL_STATE, "the status was already sent");
+    const code = trailers.status ?? Code.OK;
+    this.finish(
+      { code, message: trailers.message ?? "", details: trailers.details },
+      trailers.metadata === undefined ? this.trailing : new Metadata(trailers.metadata),
+    );
+  }
+
+  async cancel(): Promise<void> {
+    if (this.ended) return;
+    this.cancelled(new RpcError(Code.CANCELLED, "call cancelled by the server"));
+    if (!this.stream.destroyed) this.stream.close(constants.NGHTTP2_CANCEL);
+  }
+
+  // ---- ending ----------------------------------------------------------------------
+
+  /** Sends the status (once). Without response headers this is a trailers-only response. */
+  finish(status: Status, metadata: Metadata | undefined): void {
+    if (this.done) return;
+    this.done = true;
+    this.clearTimer();
+    const trailers: OutgoingHttpHeaders = { "grpc-status": String(status.code) };
+    if (status.message) trailers["grpc-message"] = encodeGrpcMessage(status.message);
+    if (status.statusDetailsBin) {
+      trailers["grpc-status-details-bin"] = Buffer.from(status.statusDetailsBin).toString("base64");
+    } else if (status.details && status.details.length > 0) {
+      trailers["grpc-status-details-bin"] = Buffer.from(encodeStatusDetails(status.code, status.message, status.details)).toString("base64");
+    }
+    if (metadata) metadata.writeHeaders(trailers as Record<string, string | string[]>);
+    const stream = this.stream;
+    if (stream.destroyed || stream.closed) return;
+    if (!this.headersSent) {
+      this.headersSent = true;
+      stream.respond({ ":status": 200, "content-type": this.contentType, ...trailers }, { endStream: true });
+    } else {
+      this.pendingTrailers = trailers;
+      stream.end();
+    }
+    this.settleDrain();
+    // The client may still be sending; tell it to stop without calling that an error.
+    if (!this.clientEnded) setImmediate(() => this.closeQuietly());
+  }
+
+  private closeQuietly(): void {
+    if (!this.stream.destroyed && !this.stream.closed) this.stream.close(constants.NGHTTP2_NO_ERROR);
+  }
+
+  private onWantTrailers(): void {
+    const trailers = this.pendingTrailers ?? { "grpc-status": String(Code.OK) };
+    this.pendingTrailers = undefined;
+    if (!this.stream.destroyed) this.stream.sendTrailers(trailers);
+  }
+
+  /** Deadline passed: abort the handler and answer DEADLINE_EXCEEDED. */
+  expire(): void {
+    this.timer = undefined;
+    const err = new RpcError(Code.DEADLINE_EXCEEDED, "deadline exceeded");
+    this.finish(err, this.trailing);
+    this.cancelled(err);
+  }
+
+  /** Ends the call early with `reason`, waking everything that waits on it. */
+  cancelled(reason: RpcError): void {
+    if (this.endReason) return;
+    this.endReason = reason;
+    this.clearTimer();
+    this.abortSignal(reason);
+    this.wake(reason);
+    this.settleDrain(reason);
+  }
+
+  private abortSignal(reason: RpcError): void {
+    this.endReason ??= reason;
+    if (this.controller && !this.controller.signal.aborted) this.controller.abort(reason);
+  }
+
+  private onClose(): void {
+    if (!this.done) {
+      this.done = true;
+      this.cancelled(new RpcError(Code.CANCELLED, "stream closed before the call finished"));
+    }
+    this.clearTimer();
+    this.settleDrain(this.endReason);
+    if (!this.ended) {
+      this.ended = true;
+      this.env.onCallEnd(this);
+    }
+  }
+
+  private clearTimer(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  /** Whether the status has been sent or the stream is gone. */
+  get finished(): boolean {
+    return this.done;
+  }
+
+  /** Sends the status for a handler outcome: its return, or what it threw. */
+  complete(err?: unknown): void {
+    if (this.done) return;
+    if (err === undefined) {
+      this.finish({ code: this.statusCode, message: this.statusDetails }, this.trailing);
+      return;
+    }
+    const failure =
+      err instanceof RpcError || this.statusCode === Code.OK
+        ? fromError(err)
+        : new RpcError(this.statusCode, this.statusDetails, { cause: err });
+    let trailing = this.trailing;
+    if (failure.metadata) {
+      trailing = new Metadata(trailing);
+      for (const [k, v] of failure.metadata) trailing.append(k, v);
+    }
+    this.finish({ code: failure.code, message: failure.rawMessage, details: failure.details, statusDetailsBin: failure.statusDetailsBin }, trailing);
+  }
+}
+
+function acceptsEncoding(header: string | undefined, encoding: string): boolean {
+  if (!header) return false;
+  for (const part of header.split(",")) if (part.trim() === encoding) return true;
+  return false;
+}

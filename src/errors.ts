@@ -1,0 +1,26 @@
+/**
+ * The catalogue of programming and configuration errors Switchboard throws, each with a
+ * stable code a user can search for. Call failures are RpcErrors, not these.
+ */
+export const ErrorCode = {
+  ALREADY_STARTED: "ERR_SB_ALREADY_STARTED",
+  NOT_STARTED: "ERR_SB_NOT_STARTED",
+  STOPPED: "ERR_SB_STOPPED",
+  BAD_ADDRESS: "ERR_SB_BAD_ADDRESS",
+  BIND_FAILED: "ERR_SB_BIND_FAILED",
+  DUPLICATE_METHOD: "ERR_SB_DUPLICATE_METHOD",
+  BAD_HANDLER: "ERR_SB_BAD_HANDLER",
+  BAD_METADATA: "ERR_SB_BAD_METADATA",
+  BAD_OPTION: "ERR_SB_BAD_OPTION",
+  CALL_STATE: "ERR_SB_CALL_STATE",
+  BAD_COMPRESSION: "ERR_SB_BAD_COMPRESSION",
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** A misuse of the API or a configuration error, with a stable `code`. */
+export class SwitchboardError extends Error {
+  override readonly name = "SwitchboardError";
+  constructor(readonly code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(`${message} [${code}]`, options);
+  }
+}

@@ -1,0 +1,114 @@
+import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
+import { ACCEPT_ENCODING, isEncoding } from "../codec/compression.js";
+import { Deadline, parseTimeout } from "../deadline.js";
+import type { CallEnv, ServerCall } from "../call/server-call.js";
+import { ServerCall as Call } from "../call/server-call.js";
+import type { MethodDefinition } from "../service/method.js";
+import type { Router } from "../service/router.js";
+import { sessionInfo } from "../server/session-info.js";
+import { Code } from "../status.js";
+import { encodeGrpcMessage } from "./percent.js";
+import { decodeRequestMetadata, findBadMetadata, headerListBytes } from "./request-metadata.js";
+
+/** What the gRPC front needs from the server that owns it. */
+export interface DispatchCore {
+  readonly router: Router;
+  readonly env: CallEnv;
+  readonly maxHeaderListSize: number;
+  readonly maxDeadlineMs: number | undefined;
+  /** Why new calls are refused right now (not started, stopping), or undefined when serving. */
+  refusal(): string | undefined;
+  /** Reserves a slot under maximumConcurrentRpcs; false when the server is full. */
+  admit(): boolean;
+  /** Runs the handler (inside interceptors) for a call that was admitted. */
+  run(call: ServerCall, def: MethodDefinition): void;
+}
+
+const GRPC_CONTENT_TYPE = /^application\/grpc(?:[+;]|$)/;
+
+/** Answers a request that is not gRPC at the HTTP level (405, 415, 400). */
+function rejectHttp(stream: ServerHttp2Stream, status: number, code: Code, message: string): void {
+  if (stream.destroyed || stream.closed) return;
+  stream.respond({ ":status": status, "grpc-status": String(code), "grpc-message": encodeGrpcMessage(message) }, { endStream: true });
+  closeWhenUnread(stream);
+}
+
+/** Answers a gRPC request with a trailers-only response carrying a status. */
+export function trailersOnly(stream: ServerHttp2Stream, contentType: string, code: Code, message: string, extra?: Record<string, string>): void {
+  if (stream.destroyed || stream.closed) return;
+  stream.respond({ ":status": 200, "content-type": contentType, "grpc-status": String(code), "grpc-message": encodeGrpcMessage(message), ...extra }, { endStream: true });
+  closeWhenUnread(stream);
+}
+
+/** After an early answer, a client still sending is told to stop (RST_STREAM NO_ERROR) instead of being read. */
+function closeWhenUnread(stream: ServerHttp2Stream): void {
+  setImmediate(() => {
+    if (!stream.destroyed && !stream.closed) stream.close(constants.NGHTTP2_NO_ERROR);
+  });
+}
+
+function ignoreStreamError(): void {
+  // A stream error (e.g. RST by the peer while writing) ends only that call; 'close' does the cleanup.
+}
+
+/**
+ * The `'stream'` listener: validates headers in a fixed order, finds the method,
+ * builds the call and starts the handler. Every refusal is answered, never thrown.
+ */
+export function createStreamListener(core: DispatchCore) {
+  return function onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]): void {
+    stream.on("error", ignoreStreamError);
+    if (headers[":method"] !== "POST") return rejectHttp(stream, 405, Code.UNIMPLEMENTED, "gRPC requires POST");
+    const contentType = headers["content-type"];
+    if (typeof contentType !== "string" || !GRPC_CONTENT_TYPE.test(contentType)) {
+      return rejectHttp(stream, 415, Code.UNKNOWN, `unsupported content-type ${JSON.stringify(contentType ?? "")}`);
+    }
+    if (headers["te"] !== "trailers") return rejectHttp(stream, 400, Code.INTERNAL, 'gRPC requires the header "te: trailers"');
+    const headerBytes = headerListBytes(rawHeaders);
+    if (headerBytes > core.maxHeaderListSize) {
+      return trailersOnly(stream, contentType, Code.RESOURCE_EXHAUSTED, `request headers too large (${headerBytes} bytes, limit ${core.maxHeaderListSize})`);
+    }
+    const refusal = core.refusal();
+    if (refusal !== undefined) return trailersOnly(stream, contentType, Code.UNAVAILABLE, refusal);
+    const bad = findBadMetadata(rawHeaders);
+    if (bad !== undefined) return trailersOnly(stream, contentType, Code.INTERNAL, bad);
+    const path = headers[":path"] ?? "";
+    const def = core.router.lookup(path, () => decodeRequestMetadata(rawHeaders));
+    if (!def) return trailersOnly(stream, contentType, Code.UNIMPLEMENTED, `method not found: ${path}`);
+
+    let deadline: Deadline | undefined;
+    const timeout = headers["grpc-timeout"];
+    if (timeout !== undefined) {
+      const parsed = parseTimeout(String(timeout));
+      if (parsed.error !== undefined) return trailersOnly(stream, contentType, Code.INTERNAL, parsed.error);
+      if (parsed.ms <= 0) return trailersOnly(stream, contentType, Code.DEADLINE_EXCEEDED, "deadline exceeded before the call started");
+      deadline = Deadline.after(parsed.ms);
+    }
+    if (core.maxDeadlineMs !== undefined) deadline = Deadline.min(deadline, Deadline.after(core.maxDeadlineMs));
+
+    const encodingHeader = headers["grpc-encoding"];
+    const encoding = encodingHeader === undefined ? "identity" : String(encodingHeader);
+    if (!isEncoding(encoding)) {
+      return trailersOnly(stream, contentType, Code.UNIMPLEMENTED, `unsupported grpc-encoding ${JSON.stringify(encoding)}`, { "grpc-accept-encoding": ACCEPT_ENCODING });
+    }
+    if (!core.admit()) return trailersOnly(stream, contentType, Code.RESOURCE_EXHAUSTED, "too many concurrent calls on this server");
+
+    const accept = headers["grpc-accept-encoding"];
+    const userAgent = headers["user-agent"];
+    const call = new Call(
+      stream,
+      def,
+      {
+        contentType,
+        encoding,
+        acceptEncoding: accept === undefined ? undefined : String(accept),
+        deadline,
+        userAgent: userAgent === undefined ? undefined : String(userAgent),
+        rawHeaders,
+        session: sessionInfo(stream.session!),
+      },
+      core.env,
+    );
+    core.run(call, def);
+  };
+}

@@ -1,0 +1,34 @@
+export { Code, codeName, fromError, isCode, RpcError, type RpcErrorOptions, type Status, type StatusDetail } from "./status.js";
+export { ErrorCode, SwitchboardError } from "./errors.js";
+export { Metadata, type MetadataInit, type MetadataValue } from "./metadata.js";
+export { Deadline, formatTimeout, parseTimeout } from "./deadline.js";
+export type { Encoding } from "./codec/compression.js";
+export type { AuthContext, ServerCallContext, ServerStream, TrailingStatus } from "./call/context.js";
+export type {
+  BidiStreamingHandler,
+  ClientStreamingHandler,
+  ServerStreamingHandler,
+  StreamHandler,
+  UnaryHandler,
+} from "./call/shapes.js";
+export type { ServerInterceptor } from "./call/interceptors.js";
+export type { ServerCall } from "./call/server-call.js";
+export type { CallHandler, MethodDefinition, MethodInfo, MethodKind } from "./service/method.js";
+export {
+  methodHandlersGenericHandler,
+  streamStreamRpcMethodHandler,
+  streamUnaryRpcMethodHandler,
+  unaryStreamRpcMethodHandler,
+  unaryUnaryRpcMethodHandler,
+  type Deserializer,
+  type GenericRpcHandler,
+  type HandlerCallDetails,
+  type RpcMethodHandler,
+  type Serializer,
+  type ServiceRpcHandler,
+} from "./service/raw.js";
+export type { ResolvedHandler, ServiceInterceptor } from "./service/router.js";
+export { typedMethods, type HandlerFor, type ServiceImpl, type StreamServiceImpl } from "./service/typed.js";
+export { Server } from "./server/server.js";
+export type { ServerOptions } from "./server/options.js";
+export { ServerCredentials, type KeyCertPair } from "./server/credentials.js";

@@ -1,0 +1,74 @@
+import type { Encoding } from "../codec/compression.js";
+import type { ServerInterceptor } from "../call/interceptors.js";
+import type { GenericRpcHandler } from "../service/raw.js";
+import type { ServiceInterceptor } from "../service/router.js";
+
+/** Options for `new Server()`; every limit has a bounded default. */
+export interface ServerOptions {
+  /** Continuation-style interceptors `(ctx, next)` and grpcio-style `interceptService` objects, outermost first. */
+  interceptors?: ReadonlyArray<ServerInterceptor | ServiceInterceptor>;
+  /** Generic handlers registered at creation (grpcio `handlers=`). */
+  handlers?: readonly GenericRpcHandler[];
+  /** Largest request message accepted, compressed or not (default 4 MiB); larger -> RESOURCE_EXHAUSTED. */
+  maxReceiveMessageLength?: number;
+  /** Largest response message sent (default unlimited); larger -> RESOURCE_EXHAUSTED. */
+  maxSendMessageLength?: number;
+  /** Concurrent streams per connection, advertised in SETTINGS (default 256). */
+  maxConcurrentStreams?: number;
+  /** Calls running at once on the whole server; excess calls get RESOURCE_EXHAUSTED (default unlimited, grpcio `maximum_concurrent_rpcs`). */
+  maximumConcurrentRpcs?: number;
+  /** Response compression for every call unless a handler chooses otherwise (default identity). */
+  compression?: Encoding;
+  /** Request header list limit in bytes, counted as HTTP/2 does (default 16 KiB). */
+  maxHeaderListSize?: number;
+  /** Request header pairs accepted before the stream is reset (default 128). */
+  maxHeaderListPairs?: number;
+  /** Interval between keepalive pings on idle and busy connections (default 2 h, like gRPC). */
+  keepaliveTimeMs?: number;
+  /** How long a keepalive ping may go unanswered before the connection is closed (default 20 s). */
+  keepaliveTimeoutMs?: number;
+  /** HTTP/2 initial stream window (SETTINGS_INITIAL_WINDOW_SIZE; default 64 KiB - 1). */
+  initialWindowSize?: number;
+  /** HTTP/2 connection receive window (default: the HTTP/2 default, 64 KiB - 1). */
+  connectionWindowSize?: number;
+  /** HTTP/2 SETTINGS_MAX_FRAME_SIZE (default 16 KiB). */
+  maxFrameSize?: number;
+  /** Caps every call's deadline, whether or not the client sent one. */
+  maxDeadlineMs?: number;
+}
+
+/** ServerOptions with every default filled in. */
+export interface ResolvedServerOptions {
+  maxReceiveMessageLength: number;
+  maxSendMessageLength: number;
+  maxConcurrentStreams: number;
+  maximumConcurrentRpcs: number;
+  compression: Encoding;
+  maxHeaderListSize: number;
+  maxHeaderListPairs: number;
+  keepaliveTimeMs: number;
+  keepaliveTimeoutMs: number;
+  initialWindowSize: number | undefined;
+  connectionWindowSize: number | undefined;
+  maxFrameSize: number | undefined;
+  maxDeadlineMs: number | undefined;
+}
+
+/** Fills in defaults. */
+export function resolveOptions(o: ServerOptions): ResolvedServerOptions {
+  return {
+    maxReceiveMessageLength: o.maxReceiveMessageLength ?? 4 * 1024 * 1024,
+    maxSendMessageLength: o.maxSendMessageLength ?? Number.MAX_SAFE_INTEGER,
+    maxConcurrentStreams: o.maxConcurrentStreams ?? 256,
+    maximumConcurrentRpcs: o.maximumConcurrentRpcs ?? Infinity,
+    compression: o.compression ?? "identity",
+    maxHeaderListSize: o.maxHeaderListSize ?? 16 * 1024,
+    maxHeaderListPairs: o.maxHeaderListPairs ?? 128,
+    keepaliveTimeMs: o.keepaliveTimeMs ?? 2 * 60 * 60 * 1000,
+    keepaliveTimeoutMs: o.keepaliveTimeoutMs ?? 20_000,
+    initialWindowSize: o.initialWindowSize,
+    connectionWindowSize: o.connectionWindowSize,
+    maxFrameSize: o.maxFrameSize,
+    maxDeadlineMs: o.maxDeadlineMs,
+  };
+}

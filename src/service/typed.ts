@@ -1,0 +1,73 @@
+import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescMethod, type DescService, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
+import {
+  adaptContextHandler,
+  adaptStreamHandler,
+  type BidiStreamingHandler,
+  type ClientStreamingHandler,
+  type ServerStreamingHandler,
+  type StreamHandler,
+  type UnaryHandler,
+} from "../call/shapes.js";
+import { ErrorCode, SwitchboardError } from "../errors.js";
+import type { MethodDefinition } from "./method.js";
+
+type In<M> = M extends { input: infer I extends DescMessage } ? MessageShape<I> : never;
+type Out<M> = M extends { output: infer O extends DescMessage } ? MessageInitShape<O> : never;
+
+/** The context-style handler type for one method of a generated service. */
+export type HandlerFor<M> = M extends { methodKind: "unary" }
+  ? UnaryHandler<In<M>, Out<M>>
+  : M extends { methodKind: "server_streaming" }
+    ? ServerStreamingHandler<In<M>, Out<M>>
+    : M extends { methodKind: "client_streaming" }
+      ? ClientStreamingHandler<In<M>, Out<M>>
+      : M extends { methodKind: "bidi_streaming" }
+        ? BidiStreamingHandler<In<M>, Out<M>>
+        : never;
+
+/** Context-style implementation of a generated service: methods by their local (camelCase) name. */
+export type ServiceImpl<S extends DescService> = { [K in keyof S["method"]]?: HandlerFor<S["method"][K]> };
+
+/** Stream-style (grpclib) implementation: every method takes the call's stream. */
+export type StreamServiceImpl<S extends DescService> = { [K in keyof S["method"]]?: StreamHandler<In<S["method"][K]>, Out<S["method"][K]>> };
+
+/** How a typed service's handlers are written. */
+export type HandlerStyle = "context" | "stream";
+
+/** The path, (de)serializers and schemas of a method from a protobuf-es descriptor. */
+export function describeMethod(method: DescMethod): Omit<MethodDefinition, "handler"> {
+  const input = method.input;
+  const output = method.output;
+  return {
+    path: `/${method.parent.typeName}/${method.name}`,
+    service: method.parent.typeName,
+    name: method.name,
+    kind: method.methodKind,
+    input,
+    output,
+    deserialize: (bytes) => fromBinary(input, bytes),
+    serialize: (message) => toBinary(output, isMessage(message, output) ? message : create(output, message ?? {})),
+  };
+}
+
+/** Turns a generated service and its implementation into method definitions. */
+export function typedMethods(service: DescService, impl: object, style: HandlerStyle): MethodDefinition[] {
+  const known = new Set(service.methods.map((m) => m.localName));
+  for (const key of Object.keys(impl)) {
+    if (!known.has(key) && typeof (impl as Record<string, unknown>)[key] === "function") {
+      throw new SwitchboardError(ErrorCode.BAD_HANDLER, `${service.typeName} has no method ${JSON.stringify(key)} (methods: ${[...known].join(", ")})`);
+    }
+  }
+  const defs: MethodDefinition[] = [];
+  for (const method of service.methods) {
+    const fn = (impl as Record<string, unknown>)[method.localName];
+    if (fn === undefined) continue;
+    if (typeof fn !== "function") throw new SwitchboardError(ErrorCode.BAD_HANDLER, `${service.typeName}.${method.localName} must be a function`);
+    const bound = fn.bind(impl);
+    defs.push({
+      ...describeMethod(method),
+      handler: style === "stream" ? adaptStreamHandler(bound) : adaptContextHandler(method.methodKind, bound),
+    });
+  }
+  return defs;
+}

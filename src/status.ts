@@ -1,0 +1,97 @@
+import type { Metadata } from "./metadata.js";
+
+/** The 17 gRPC status codes (doc/statuscodes.md in the gRPC repository). */
+export enum Code {
+  OK = 0,
+  CANCELLED = 1,
+  UNKNOWN = 2,
+  INVALID_ARGUMENT = 3,
+  DEADLINE_EXCEEDED = 4,
+  NOT_FOUND = 5,
+  ALREADY_EXISTS = 6,
+  PERMISSION_DENIED = 7,
+  RESOURCE_EXHAUSTED = 8,
+  FAILED_PRECONDITION = 9,
+  ABORTED = 10,
+  OUT_OF_RANGE = 11,
+  UNIMPLEMENTED = 12,
+  INTERNAL = 13,
+  UNAVAILABLE = 14,
+  DATA_LOSS = 15,
+  UNAUTHENTICATED = 16,
+}
+
+/** The canonical upper-case name of a status code, e.g. "NOT_FOUND". */
+export function codeName(code: number): string {
+  return Code[code] ?? `CODE_${code}`;
+}
+
+/** Whether a value is one of the 17 defined status codes. */
+export function isCode(value: unknown): value is Code {
+  return typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= 16;
+}
+
+/** Options carried by an RpcError besides code and message. */
+export interface RpcErrorOptions {
+  /** Trailing metadata to send with (or received with) the status. */
+  metadata?: Metadata;
+  /**
+   * Rich error details: protobuf messages packed as google.protobuf.Any into the
+   * google.rpc.Status sent in `grpc-status-details-bin`.
+   */
+  details?: readonly StatusDetail[];
+  /** A pre-encoded google.rpc.Status, sent as-is in `grpc-status-details-bin`. */
+  statusDetailsBin?: Uint8Array;
+  cause?: unknown;
+}
+
+/** One rich error detail: an `Any`-packable message (type URL + encoded value). */
+export interface StatusDetail {
+  typeUrl: string;
+  value: Uint8Array;
+}
+
+/**
+ * The error a handler throws to end a call with a status, and the error a client
+ * sees for a non-OK status. Its code is never OK.
+ */
+export class RpcError extends Error {
+  override readonly name = "RpcError";
+  readonly code: Code;
+  /** The raw status message as sent on the wire (before any prefix). */
+  readonly rawMessage: string;
+  readonly metadata: Metadata | undefined;
+  readonly details: readonly StatusDetail[];
+  readonly statusDetailsBin: Uint8Array | undefined;
+
+  constructor(code: Code, message = "", options: RpcErrorOptions = {}) {
+    // A status of OK cannot describe a failure; treat it as UNKNOWN like grpc-go's status package.
+    const effective = code === Code.OK || !isCode(code) ? Code.UNKNOWN : code;
+    super(message ? `${codeName(effective)}: ${message}` : codeName(effective), options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = effective;
+    this.rawMessage = message;
+    this.metadata = options.metadata;
+    this.details = options.details ?? [];
+    this.statusDetailsBin = options.statusDetailsBin;
+  }
+}
+
+/** The status a finished call reports: code, message and optional rich details. */
+export interface Status {
+  code: Code;
+  message: string;
+  details?: readonly StatusDetail[];
+  statusDetailsBin?: Uint8Array;
+}
+
+/**
+ * Turns anything a handler threw into a status: an RpcError keeps its code, an abort
+ * reason keeps CANCELLED / DEADLINE_EXCEEDED, anything else becomes `fallback`
+ * (UNKNOWN by default) with the error's message.
+ */
+export function fromError(err: unknown, fallback: Code = Code.UNKNOWN): RpcError {
+  if (err instanceof RpcError) return err;
+  if (err instanceof Error && err.name === "AbortError" && err.cause instanceof RpcError) return err.cause;
+  if (err instanceof Error) return new RpcError(fallback, err.message, { cause: err });
+  return new RpcError(fallback, typeof err === "string" ? err : "handler failed", { cause: err });
+}
