@@ -1,0 +1,135 @@
+// Starting and running the real interop peers (our server, grpc-js, python3-grpcio) as child processes.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+/** Debian's python3; the python3 first on PATH is a separate build without grpcio. */
+export const DEBIAN_PYTHON = "/usr/bin/python3";
+const TSX = ["--import", "tsx"];
+
+/** Whether Debian's python3-grpcio (and h2) import; reasons are returned for a visible skip. */
+export function pythonPeerMissing(): string | undefined {
+  const r = spawnSync(DEBIAN_PYTHON, ["-c", "import grpc, h2, google.protobuf"], { encoding: "utf8", timeout: 20_000 });
+  if (r.error) return `${DEBIAN_PYTHON} not runnable: ${r.error.message}`;
+  if (r.status !== 0) return `python3-grpcio / python3-h2 missing under ${DEBIAN_PYTHON}: ${r.stderr.trim().split("\n").pop()}`;
+  const protoc = spawnSync("protoc", ["--version"], { encoding: "utf8", timeout: 10_000 });
+  if (protoc.error || protoc.status !== 0) return "protoc (Debian protobuf-compiler) missing";
+  return undefined;
+}
+
+/**
+ * In CI a missing peer is a failure; locally the caller skips with this message.
+ * Returns the skip reason, or undefined when the peer is there.
+ */
+export function requirePeer(missing: string | undefined): string | undefined {
+  if (missing && process.env["CI"] === "true") throw new Error(`interop peer missing in CI: ${missing}`);
+  return missing;
+}
+
+/** A running server process and the port it printed. */
+export interface RunningServer {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Starts a server process and waits (bounded) for its `listening on host:port` line. */
+export function startServer(command: string, args: string[], timeoutMs = 30_000): Promise<RunningServer> {
+  const child = spawn(command, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    let err = "";
+    const timer = setTimeout(() => fail(new Error(`server did not start within ${timeoutMs} ms: ${command} ${args.join(" ")}\n${err}`)), timeoutMs);
+    const fail = (e: Error) => {
+      clearTimeout(timer);
+      child.kill("SIGKILL");
+      reject(e);
+    };
+    child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+    child.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on \S*:(\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ port: Number(m[1]), stop: () => stopChild(child) });
+      }
+    });
+    child.on("exit", (code) => fail(new Error(`server exited early (${code}): ${command} ${args.join(" ")}\n${err}`)));
+  });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const hard = setTimeout(() => child.kill("SIGKILL"), 5000);
+    child.once("exit", () => {
+      clearTimeout(hard);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}
+
+/** Our interop server (examples/interop/server.ts). */
+export function startOurServer(tls: boolean): Promise<RunningServer> {
+  return startServer(process.execPath, [...TSX, "examples/interop/server.ts", "--port", "0", ...(tls ? ["--use_tls"] : [])]);
+}
+
+/** One client run: its PASS/FAIL/SKIP lines by case name, and the summary. */
+export interface ClientRun {
+  status: number | null;
+  cases: Map<string, { verdict: "PASS" | "FAIL" | "SKIP"; detail: string }>;
+  output: string;
+}
+
+/** Runs an interop client to completion (bounded) and parses its one-line-per-case output. */
+export function runClient(command: string, args: string[], timeoutMs = 240_000): Promise<ClientRun> {
+  const child = spawn(command, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  return new Promise((resolve) => {
+    let output = "";
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
+    child.on("close", (status) => {
+      clearTimeout(timer);
+      const cases = new Map<string, { verdict: "PASS" | "FAIL" | "SKIP"; detail: string }>();
+      for (const line of output.split("\n")) {
+        const m = /^(PASS|FAIL|SKIP) (\w+)(.*)$/.exec(line.trim());
+        if (m) cases.set(m[2]!, { verdict: m[1] as "PASS" | "FAIL" | "SKIP", detail: m[3]!.replace(/^:\s*/, "").trim() });
+      }
+      resolve({ status, cases, output });
+    });
+  });
+}
+
+/** The 18 interop cases both clients run. */
+export const CASES = [
+  "empty_unary",
+  "large_unary",
+  "client_streaming",
+  "server_streaming",
+  "ping_pong",
+  "empty_stream",
+  "timeout_on_sleeping_server",
+  "cancel_after_begin",
+  "cancel_after_first_response",
+  "status_code_and_message",
+  "special_status_message",
+  "custom_metadata",
+  "unimplemented_method",
+  "unimplemented_service",
+  "client_compressed_unary",
+  "server_compressed_unary",
+  "client_compressed_streaming",
+  "server_compressed_streaming",
+] as const;
+
+/** Arguments for a client run against 127.0.0.1:port. */
+export function clientArgs(port: number, tls: boolean): string[] {
+  return ["--server_host", "127.0.0.1", "--server_port", String(port), "--test_case", "all", ...(tls ? ["--use_tls"] : [])];
+}
+
+/** Command and leading arguments of each client. */
+export const CLIENTS = {
+  python: { command: DEBIAN_PYTHON, args: ["test/interop/python/interop_client.py"] },
+  grpcjs: { command: process.execPath, args: [...TSX, "test/interop/grpcjs/client.ts"] },
+} as const;
