@@ -2,7 +2,7 @@ import { constants, type OutgoingHttpHeaders, type ServerHttp2Stream } from "nod
 import * as zlib from "node:zlib";
 import { ACCEPT_ENCODING, decompress, isEncoding, type Encoding } from "../codec/compression.js";
 import { EnvelopeReader, frameMessage, type Envelope } from "../codec/envelope.js";
-import type { Deadline } from "../deadline.js";
+import { MAX_TIMER_MS, type Deadline } from "../deadline.js";
 import { ErrorCode, SwitchboardError } from "../errors.js";
 import { encodeGrpcMessage } from "../grpc/percent.js";
 import { decodeRequestMetadata } from "../grpc/request-metadata.js";
@@ -102,7 +102,8 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
     stream.on("drain", () => this.settleDrain());
     if (facts.deadline) {
       const ms = facts.deadline.timeRemaining();
-      this.timer = setTimeout(() => this.expire(), Math.min(ms, 2 ** 31 - 1));
+      // Longer than a Node timer can hold (~24.8 days): keep the deadline, arm nothing.
+      if (ms <= MAX_TIMER_MS) this.timer = setTimeout(() => this.expire(), ms);
     }
   }
 

@@ -2,6 +2,7 @@ import type { Encoding } from "../codec/compression.js";
 import type { ServerInterceptor } from "../call/interceptors.js";
 import type { GenericRpcHandler } from "../service/raw.js";
 import type { ServiceInterceptor } from "../service/router.js";
+import { fromGrpcChannelArgs, type GrpcChannelArgs } from "./grpc-options.js";
 
 /** Options for `new Server()`; every limit has a bounded default. */
 export interface ServerOptions {
@@ -35,6 +36,8 @@ export interface ServerOptions {
   maxFrameSize?: number;
   /** Caps every call's deadline, whether or not the client sent one. */
   maxDeadlineMs?: number;
+  /** grpcio-style channel arguments (`[["grpc.max_receive_message_length", n], ...]`); they override the fields above. */
+  grpcOptions?: GrpcChannelArgs;
 }
 
 /** ServerOptions with every default filled in. */
@@ -55,7 +58,8 @@ export interface ResolvedServerOptions {
 }
 
 /** Fills in defaults. */
-export function resolveOptions(o: ServerOptions): ResolvedServerOptions {
+export function resolveOptions(options: ServerOptions): ResolvedServerOptions {
+  const o = options.grpcOptions ? fromGrpcChannelArgs(options.grpcOptions, options) : options;
   return {
     maxReceiveMessageLength: o.maxReceiveMessageLength ?? 4 * 1024 * 1024,
     maxSendMessageLength: o.maxSendMessageLength ?? Number.MAX_SAFE_INTEGER,
