@@ -10,7 +10,8 @@ export type MetadataInit =
   | Iterable<readonly [string, MetadataValue]>;
 
 const KEY = /^[0-9a-z_.-]+$/;
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+// Whole 4-character groups, then an optional tail of 2 or 3 characters whose padding, if any, is complete.
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;
 
 /** Whether a key names binary metadata (its values are base64 on the wire). */
 export function isBinaryKey(key: string): boolean {
@@ -29,7 +30,7 @@ export function isLegalTextValue(value: string): boolean {
 /** Decodes one base64 `-bin` value, padded or not; undefined when it is malformed. */
 export function decodeBinaryValue(text: string): Uint8Array | undefined {
   const s = text.trim();
-  if (!BASE64.test(s) || s.length % 4 === 1) return undefined;
+  if (!BASE64.test(s)) return undefined;
   return Buffer.from(s, "base64");
 }
 

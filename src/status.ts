@@ -84,6 +84,11 @@ export interface Status {
   statusDetailsBin?: Uint8Array;
 }
 
+/** The wire status of an RpcError: its raw message (without the code-name prefix), details and all. */
+export function statusOf(err: RpcError): Status {
+  return { code: err.code, message: err.rawMessage, details: err.details, statusDetailsBin: err.statusDetailsBin };
+}
+
 /**
  * Turns anything a handler threw into a status: an RpcError keeps its code, an abort
  * reason keeps CANCELLED / DEADLINE_EXCEEDED, anything else becomes `fallback`

@@ -10,7 +10,7 @@ import { encodeStatusDetails } from "../grpc/status-details.js";
 import { Metadata, type MetadataInit } from "../metadata.js";
 import { isUnaryRequest, type MethodDefinition, type MethodInfo } from "../service/method.js";
 import { authContextOf, peerIdentityKeyOf, type SessionInfo } from "../server/session-info.js";
-import { Code, fromError, RpcError, type Status, type StatusDetail } from "../status.js";
+import { Code, fromError, RpcError, statusOf, type Status, type StatusDetail } from "../status.js";
 import type { AuthContext, ServerStream, TrailingStatus } from "./context.js";
 
 /** Server-wide settings and bookkeeping a call needs. */
@@ -102,8 +102,7 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
     stream.on("drain", () => this.settleDrain());
     if (facts.deadline) {
       const ms = facts.deadline.timeRemaining();
-      // Longer than a Node timer can hold (~24.8 days): keep the deadline, arm nothing.
-      if (ms <= MAX_TIMER_MS) this.timer = setTimeout(() => this.expire(), ms);
+      this.timer = setTimeout(() => this.expire(), Math.min(ms, MAX_TIMER_MS));
     }
   }
 
@@ -217,8 +216,8 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
   async recvMessage(): Promise<Req | null> {
     for (;;) {
       if (this.recvFailure) throw this.recvFailure;
-      if (this.inbox.length > 0) return this.decode(this.inbox.shift()!);
       if (this.endReason) throw this.endReason;
+      if (this.inbox.length > 0) return this.decode(this.inbox.shift()!);
       if (this.clientEnded) return null;
       await this.waitForData();
     }
@@ -303,7 +302,7 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
     if (this.recvFailure) return;
     this.recvFailure = err;
     this.inbox = [];
-    this.finish(err, undefined);
+    this.finish(statusOf(err), undefined);
     this.abortSignal(err);
     this.wake(err);
   }
@@ -414,8 +413,14 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
   /** Deadline passed: abort the handler and answer DEADLINE_EXCEEDED. */
   expire(): void {
     this.timer = undefined;
+    const left = this.deadline?.timeRemaining() ?? 0;
+    if (left > 0) {
+      // A deadline beyond one timer's reach (~24.8 days) is reached in several steps.
+      this.timer = setTimeout(() => this.expire(), Math.min(left, MAX_TIMER_MS));
+      return;
+    }
     const err = new RpcError(Code.DEADLINE_EXCEEDED, "deadline exceeded");
-    this.finish(err, this.trailing);
+    this.finish(statusOf(err), this.trailing);
     this.cancelled(err);
   }
 
@@ -475,7 +480,7 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
       trailing = new Metadata(trailing);
       for (const [k, v] of failure.metadata) trailing.append(k, v);
     }
-    this.finish({ code: failure.code, message: failure.rawMessage, details: failure.details, statusDetailsBin: failure.statusDetailsBin }, trailing);
+    this.finish(statusOf(failure), trailing);
   }
 }
 

@@ -47,6 +47,11 @@ function closeWhenUnread(stream: ServerHttp2Stream): void {
   });
 }
 
+/** node:http2 hands header values over as latin1 (one char per byte); messages want the UTF-8 text back. */
+function headerText(value: string): string {
+  return Buffer.from(value, "latin1").toString("utf8");
+}
+
 function ignoreStreamError(): void {
   // A stream error (e.g. RST by the peer while writing) ends only that call; 'close' does the cleanup.
 }
@@ -61,7 +66,7 @@ export function createStreamListener(core: DispatchCore) {
     if (headers[":method"] !== "POST") return rejectHttp(stream, 405, Code.UNIMPLEMENTED, "gRPC requires POST");
     const contentType = headers["content-type"];
     if (typeof contentType !== "string" || !GRPC_CONTENT_TYPE.test(contentType)) {
-      return rejectHttp(stream, 415, Code.UNKNOWN, `unsupported content-type ${JSON.stringify(contentType ?? "")}`);
+      return rejectHttp(stream, 415, Code.UNKNOWN, `unsupported content-type ${JSON.stringify(headerText(contentType ?? ""))}`);
     }
     if (headers["te"] !== "trailers") return rejectHttp(stream, 400, Code.INTERNAL, 'gRPC requires the header "te: trailers"');
     const headerBytes = headerListBytes(rawHeaders);
@@ -74,13 +79,13 @@ export function createStreamListener(core: DispatchCore) {
     if (bad !== undefined) return trailersOnly(stream, contentType, Code.INTERNAL, bad);
     const path = headers[":path"] ?? "";
     const def = core.router.lookup(path, () => decodeRequestMetadata(rawHeaders));
-    if (!def) return trailersOnly(stream, contentType, Code.UNIMPLEMENTED, `method not found: ${path}`);
+    if (!def) return trailersOnly(stream, contentType, Code.UNIMPLEMENTED, `method not found: ${headerText(path)}`);
 
     let deadline: Deadline | undefined;
     const timeout = headers["grpc-timeout"];
     if (timeout !== undefined) {
       const parsed = parseTimeout(String(timeout));
-      if (parsed.error !== undefined) return trailersOnly(stream, contentType, Code.INTERNAL, parsed.error);
+      if (parsed.error !== undefined) return trailersOnly(stream, contentType, Code.INTERNAL, headerText(parsed.error));
       if (parsed.ms <= 0) return trailersOnly(stream, contentType, Code.DEADLINE_EXCEEDED, "deadline exceeded before the call started");
       deadline = Deadline.after(parsed.ms);
     }
@@ -89,7 +94,7 @@ export function createStreamListener(core: DispatchCore) {
     const encodingHeader = headers["grpc-encoding"];
     const encoding = encodingHeader === undefined ? "identity" : String(encodingHeader);
     if (!isEncoding(encoding)) {
-      return trailersOnly(stream, contentType, Code.UNIMPLEMENTED, `unsupported grpc-encoding ${JSON.stringify(encoding)}`, { "grpc-accept-encoding": ACCEPT_ENCODING });
+      return trailersOnly(stream, contentType, Code.UNIMPLEMENTED, `unsupported grpc-encoding ${JSON.stringify(headerText(encoding))}`, { "grpc-accept-encoding": ACCEPT_ENCODING });
     }
     if (!core.admit()) return trailersOnly(stream, contentType, Code.RESOURCE_EXHAUSTED, "too many concurrent calls on this server");
 

@@ -8,7 +8,7 @@ import type { MethodDefinition } from "../service/method.js";
 import type { GenericRpcHandler, RpcMethodHandler } from "../service/raw.js";
 import { Router, type ServiceInterceptor } from "../service/router.js";
 import { typedMethods, type ServiceImpl, type StreamServiceImpl } from "../service/typed.js";
-import { Code, RpcError } from "../status.js";
+import { Code, RpcError, statusOf } from "../status.js";
 import { parseAddress } from "./address.js";
 import { ServerCredentials } from "./credentials.js";
 import { bindListener, type Listener } from "./listener.js";
@@ -184,7 +184,7 @@ export class Server implements AsyncDisposable {
     }
     const reason = new RpcError(Code.UNAVAILABLE, "server is shutting down");
     for (const call of this.calls) {
-      call.finish(reason, undefined);
+      call.finish(statusOf(reason), undefined);
       call.cancelled(reason);
     }
     // Let nghttp2 flush the trailers just written before connections are cut.
