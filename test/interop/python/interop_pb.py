@@ -22,9 +22,20 @@ _FILES = ("empty.proto", "messages.proto", "test.proto")
 _PKG = "sbinterop"
 
 
+_WORKDIR = tempfile.mkdtemp(prefix="sb-interop-pb-")
+
+
+def cleanup():
+    """Removes the generated modules; for callers that leave via os._exit,
+    which skips atexit handlers."""
+    shutil.rmtree(_WORKDIR, ignore_errors=True)
+
+
+atexit.register(cleanup)
+
+
 def _generate():
-    workdir = tempfile.mkdtemp(prefix="sb-interop-pb-")
-    atexit.register(shutil.rmtree, workdir, True)
+    workdir = _WORKDIR
     pkgdir = os.path.join(workdir, _PKG)
     os.mkdir(pkgdir)
     for name in _FILES:

@@ -18,6 +18,8 @@ from concurrent import futures
 
 import grpc
 
+# Keep the source tree free of __pycache__ directories.
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import interop_pb as pb  # noqa: E402
 from interop_pb import empty_pb2, messages_pb2  # noqa: E402
@@ -277,20 +279,25 @@ def main(argv=None):
         options=[pb.RAW_MESSAGES_OPTION, ("grpc.so_reuseport", 0)],
     )
     address = "127.0.0.1:%d" % args.port
-    if args.use_tls:
-        credentials = grpc.ssl_server_credentials(
-            [
-                (
-                    _read(os.path.join(args.tls_dir, "server.key")),
-                    _read(os.path.join(args.tls_dir, "server.pem")),
-                )
-            ],
-            root_certificates=_read(os.path.join(args.tls_dir, "ca.pem")),
-            require_client_auth=False,
-        )
-        port = server.add_secure_port(address, credentials)
-    else:
-        port = server.add_insecure_port(address)
+    try:
+        if args.use_tls:
+            credentials = grpc.ssl_server_credentials(
+                [
+                    (
+                        _read(os.path.join(args.tls_dir, "server.key")),
+                        _read(os.path.join(args.tls_dir, "server.pem")),
+                    )
+                ],
+                root_certificates=_read(os.path.join(args.tls_dir, "ca.pem")),
+                require_client_auth=False,
+            )
+            port = server.add_secure_port(address, credentials)
+        else:
+            port = server.add_insecure_port(address)
+    except RuntimeError as e:
+        # grpcio raises (rather than returning 0) when the bind fails.
+        port = 0
+        print(e, file=sys.stderr)
     if port == 0:
         print("failed to bind %s" % address, file=sys.stderr)
         return 1
