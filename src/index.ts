@@ -33,3 +33,29 @@ export { Server } from "./server/server.js";
 export type { ServerOptions } from "./server/options.js";
 export { fromGrpcChannelArgs, type GrpcChannelArgs } from "./server/grpc-options.js";
 export { ServerCredentials, type KeyCertPair } from "./server/credentials.js";
+export { Channel, type ChannelOptions, type ChannelState } from "./client/channel.js";
+export { ChannelCredentials, type ChannelTls } from "./client/credentials.js";
+export { ClientCall, type CallOptions, type ClientMethod } from "./client/client-call.js";
+export {
+  bindMethod,
+  clientMethod,
+  createClient,
+  type BidiStreamingMethod,
+  type Client,
+  type ClientMethodFor,
+  type ClientStreamingMethod,
+  type Openable,
+  type ServerStreamingMethod,
+  type UnaryMethod,
+} from "./client/typed.js";
+export type { ClientCallInfo, ClientInterceptor } from "./client/interceptors.js";
+export type {
+  ClientEvents,
+  RecvInitialMetadataEvent,
+  RecvMessageEvent,
+  RecvTrailingMetadataEvent,
+  SendMessageEvent,
+  SendRequestEvent,
+} from "./client/events.js";
+export { EventBus, listen, type EventBase, type EventTarget, type Listener } from "./events.js";
+export { channelFor } from "./testing/channel-for.js";

@@ -1,3 +1,4 @@
+import * as http2 from "node:http2";
 import type { Http2Session } from "node:http2";
 import type { DescService } from "@bufbuild/protobuf";
 import { chainInterceptors, type ServerInterceptor } from "../call/interceptors.js";
@@ -11,7 +12,7 @@ import { typedMethods, type ServiceImpl, type StreamServiceImpl } from "../servi
 import { Code, RpcError, statusOf } from "../status.js";
 import { parseAddress } from "./address.js";
 import { ServerCredentials } from "./credentials.js";
-import { bindListener, type Listener } from "./listener.js";
+import { bindListener, http2Settings, type Listener } from "./listener.js";
 import { resolveOptions, type ResolvedServerOptions, type ServerOptions } from "./options.js";
 import { watchSession } from "./session-keepalive.js";
 
@@ -25,6 +26,7 @@ export class Server implements AsyncDisposable {
   private readonly options: ResolvedServerOptions;
   private readonly router = new Router();
   private readonly listeners: Listener[] = [];
+  private readonly inMemory: http2.Http2Server[] = [];
   private readonly sessions = new Set<Http2Session>();
   private readonly calls = new Set<ServerCall>();
   private readonly runHandler: ReturnType<typeof chainInterceptors>;
@@ -116,14 +118,30 @@ export class Server implements AsyncDisposable {
   private async addPort(address: string, credentials: ServerCredentials): Promise<number> {
     if (this.state === "stopping" || this.state === "stopped") throw new SwitchboardError(ErrorCode.STOPPED, "cannot add a port to a stopped server");
     const listener = await bindListener(parseAddress(address), credentials, this.options);
-    listener.server.on("session", (session: Http2Session) => this.onSession(session));
-    listener.server.on("stream", this.onStream);
-    // Errors of one connection or handshake must never reach the process as an unhandled 'error'.
-    listener.server.on("error", () => {});
-    listener.server.on("sessionError", () => {});
-    listener.server.on("tlsClientError", () => {});
+    this.wire(listener.server);
     this.listeners.push(listener);
     return listener.port;
+  }
+
+  /**
+   * An HTTP/2 server that listens nowhere: hand it connections with `emit("connection", duplex)`.
+   * The in-memory test channel uses this; the server is started if it was not yet.
+   */
+  attachInMemory(): http2.Http2Server {
+    const h2 = http2.createServer({ settings: http2Settings(this.options), maxHeaderListPairs: this.options.maxHeaderListPairs });
+    this.wire(h2);
+    this.inMemory.push(h2);
+    if (this.state === "new") this.start();
+    return h2;
+  }
+
+  private wire(server: http2.Http2Server | http2.Http2SecureServer): void {
+    server.on("session", (session: Http2Session) => this.onSession(session));
+    server.on("stream", this.onStream);
+    // Errors of one connection or handshake must never reach the process as an unhandled 'error'.
+    server.on("error", () => {});
+    server.on("sessionError", () => {});
+    server.on("tlsClientError", () => {});
   }
 
   /** Starts serving calls. May be called once; a second call throws. */

@@ -1,0 +1,257 @@
+import * as http2 from "node:http2";
+import * as net from "node:net";
+import type { Duplex } from "node:stream";
+import type { Encoding } from "../codec/compression.js";
+import { ErrorCode, SwitchboardError } from "../errors.js";
+import { EventBus } from "../events.js";
+import { Code, RpcError } from "../status.js";
+import { ChannelCredentials } from "./credentials.js";
+import type { ClientEvents } from "./events.js";
+import type { ClientInterceptor } from "./interceptors.js";
+
+/** Options for `new Channel()`. */
+export interface ChannelOptions {
+  credentials?: ChannelCredentials;
+  /** Largest response message accepted, compressed or not (default 4 MiB) -> RESOURCE_EXHAUSTED. */
+  maxReceiveMessageLength?: number;
+  /** Largest request message sent (default unlimited) -> RESOURCE_EXHAUSTED. */
+  maxSendMessageLength?: number;
+  /** Ping the server this often while connected (default: no keepalive pings). */
+  keepaliveTimeMs?: number;
+  /** Close the connection when a keepalive ping is not answered in time (default 20 s). */
+  keepaliveTimeoutMs?: number;
+  /** Compression for every call unless the call chooses (default identity). */
+  compression?: Encoding;
+  /** Continuation-style interceptors `(call, next)`, outermost first. */
+  interceptors?: readonly ClientInterceptor[];
+  /** Prefix of the user-agent header. */
+  userAgent?: string;
+  /** How long one connection attempt may take (default 20 s). */
+  connectTimeoutMs?: number;
+  /** Reconnect backoff (gRPC connection-backoff): first delay, cap and growth (defaults 1 s, 120 s, 1.6, jitter 0.2). */
+  backoff?: { initialMs?: number; maxMs?: number; multiplier?: number; jitter?: number };
+  /** HTTP/2 initial stream window and connection window for responses. */
+  initialWindowSize?: number;
+  connectionWindowSize?: number;
+  /** Provides the transport instead of dialing (in-memory channels). */
+  createConnection?: () => Duplex;
+}
+
+/** Connectivity of a channel, as gRPC names it. */
+export type ChannelState = "idle" | "connecting" | "ready" | "transient_failure" | "shutdown";
+
+interface Target {
+  /** The URL node:http2 connects to (scheme + authority). */
+  url: string;
+  authority: string;
+  unixPath?: string;
+}
+
+const PACKAGE_VERSION = "0.1.0";
+
+/**
+ * One multiplexed HTTP/2 connection to a server, shared by every call (grpclib
+ * `Channel`). It connects lazily, reconnects with backoff after GOAWAY or a lost
+ * connection, and can be closed or disposed with `await using`.
+ */
+export class Channel implements AsyncDisposable {
+  readonly events = new EventBus<ClientEvents>();
+  readonly options: Readonly<Required<Pick<ChannelOptions, "maxReceiveMessageLength" | "maxSendMessageLength" | "compression" | "keepaliveTimeoutMs" | "connectTimeoutMs">>> & ChannelOptions;
+  readonly userAgent: string;
+  readonly scheme: "http" | "https";
+  readonly authority: string;
+  private readonly target: Target;
+  private readonly credentials: ChannelCredentials;
+  private session: http2.ClientHttp2Session | undefined;
+  private connecting: Promise<http2.ClientHttp2Session> | undefined;
+  private closed = false;
+  private failures = 0;
+  private nextAttemptAt = 0;
+  private lastError: RpcError | undefined;
+  private activeCalls = 0;
+  private readonly sessions = new Set<http2.ClientHttp2Session>();
+
+  /**
+   * @param target `host:port`, `[v6]:port`, `unix:/path` or `unix:///path`
+   */
+  constructor(target: string, options: ChannelOptions = {}) {
+    this.credentials = options.credentials ?? ChannelCredentials.insecure();
+    this.options = {
+      ...options,
+      maxReceiveMessageLength: options.maxReceiveMessageLength ?? 4 * 1024 * 1024,
+      maxSendMessageLength: options.maxSendMessageLength ?? Number.MAX_SAFE_INTEGER,
+      compression: options.compression ?? "identity",
+      keepaliveTimeoutMs: options.keepaliveTimeoutMs ?? 20_000,
+      connectTimeoutMs: options.connectTimeoutMs ?? 20_000,
+    };
+    this.scheme = this.credentials.secure ? "https" : "http";
+    this.target = parseTarget(target, this.scheme, this.credentials.tls?.serverNameOverride);
+    this.authority = this.target.authority;
+    this.userAgent = `${options.userAgent ? options.userAgent + " " : ""}switchboard-node/${PACKAGE_VERSION}`;
+  }
+
+  /** The current connectivity state. */
+  get state(): ChannelState {
+    if (this.closed) return "shutdown";
+    if (this.session && !this.session.closed && !this.session.destroyed) return "ready";
+    if (this.connecting) return "connecting";
+    return this.lastError && Date.now() < this.nextAttemptAt ? "transient_failure" : "idle";
+  }
+
+  /** Connects now instead of on the first call. */
+  async connect(): Promise<void> {
+    await this.getSession(true);
+  }
+
+  /**
+   * A live session for a new call. While the channel is backing off after a failed
+   * attempt, calls fail fast with UNAVAILABLE unless `waitForReady` is set.
+   */
+  async getSession(waitForReady = false): Promise<http2.ClientHttp2Session> {
+    if (this.closed) throw new RpcError(Code.UNAVAILABLE, "channel is closed");
+    const s = this.session;
+    if (s && !s.closed && !s.destroyed) return s;
+    if (this.connecting) return this.connecting;
+    const wait = this.nextAttemptAt - Date.now();
+    if (wait > 0 && !waitForReady) throw this.lastError ?? new RpcError(Code.UNAVAILABLE, "connection failed; backing off");
+    this.connecting = (async () => {
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (this.closed) throw new RpcError(Code.UNAVAILABLE, "channel is closed");
+      return this.dial();
+    })();
+    try {
+      return await this.connecting;
+    } finally {
+      this.connecting = undefined;
+    }
+  }
+
+  private dial(): Promise<http2.ClientHttp2Session> {
+    const tls = this.credentials.tls;
+    const settings: http2.Settings = { enablePush: false };
+    if (this.options.initialWindowSize !== undefined) settings.initialWindowSize = this.options.initialWindowSize;
+    const connectOptions: http2.SecureClientSessionOptions = { settings, maxSessionMemory: 32 };
+    if (this.options.createConnection) {
+      connectOptions.createConnection = this.options.createConnection;
+    } else if (this.target.unixPath) {
+      const path = this.target.unixPath;
+      connectOptions.createConnection = () => net.connect(path);
+    }
+    if (tls) {
+      Object.assign(connectOptions, tls.extra, {
+        ca: tls.rootCerts,
+        key: tls.privateKey,
+        cert: tls.certChain,
+        ALPNProtocols: ["h2"],
+      });
+      if (tls.serverNameOverride) connectOptions.servername = tls.serverNameOverride;
+    }
+    return new Promise((resolve, reject) => {
+      const session = http2.connect(this.target.url, connectOptions);
+      this.sessions.add(session);
+      const timer = setTimeout(() => fail(new Error(`connect timed out after ${this.options.connectTimeoutMs} ms`)), this.options.connectTimeoutMs);
+      const fail = (err: Error) => {
+        clearTimeout(timer);
+        session.destroy();
+        this.failures++;
+        const { initialMs = 1000, maxMs = 120_000, multiplier = 1.6, jitter = 0.2 } = this.options.backoff ?? {};
+        const delay = Math.min(maxMs, initialMs * multiplier ** (this.failures - 1));
+        this.nextAttemptAt = Date.now() + delay * (1 + jitter * (Math.random() * 2 - 1));
+        this.lastError = new RpcError(Code.UNAVAILABLE, `failed to connect to ${this.authority}: ${err.message}`, { cause: err });
+        reject(this.lastError);
+      };
+      session.once("error", fail);
+      session.once("connect", () => {
+        clearTimeout(timer);
+        session.off("error", fail);
+        session.on("error", () => {
+          // Calls on the session see the failure through their streams' close; nothing else to do.
+        });
+        this.failures = 0;
+        this.nextAttemptAt = 0;
+        this.lastError = undefined;
+        if (this.options.connectionWindowSize !== undefined) session.setLocalWindowSize(this.options.connectionWindowSize);
+        this.session = session;
+        this.keepalive(session);
+        if (this.activeCalls === 0) session.unref();
+        resolve(session);
+      });
+      // A draining or lost connection takes no new calls; the next call dials again.
+      session.once("goaway", () => this.forget(session));
+      session.once("close", () => {
+        this.forget(session);
+        this.sessions.delete(session);
+      });
+    });
+  }
+
+  private forget(session: http2.ClientHttp2Session): void {
+    if (this.session === session) this.session = undefined;
+  }
+
+  private keepalive(session: http2.ClientHttp2Session): void {
+    const interval = this.options.keepaliveTimeMs;
+    if (interval === undefined || !Number.isFinite(interval) || interval <= 0) return;
+    let pending: NodeJS.Timeout | undefined;
+    const tick = setInterval(() => {
+      if (pending || session.closed || session.destroyed) return;
+      pending = setTimeout(() => session.destroy(new Error("keepalive ping timed out")), this.options.keepaliveTimeoutMs);
+      pending.unref();
+      try {
+        session.ping(() => {
+          clearTimeout(pending);
+          pending = undefined;
+        });
+      } catch {
+        clearTimeout(pending);
+        pending = undefined;
+      }
+    }, interval);
+    tick.unref();
+    session.once("close", () => {
+      clearInterval(tick);
+      if (pending) clearTimeout(pending);
+    });
+  }
+
+  /** Call bookkeeping: an idle channel must not keep the process alive. */
+  callStarted(session: http2.ClientHttp2Session): void {
+    if (this.activeCalls++ === 0) session.ref();
+  }
+
+  callEnded(session: http2.ClientHttp2Session): void {
+    if (--this.activeCalls === 0 && !session.destroyed) session.unref();
+  }
+
+  /** Closes the channel: new calls fail, running calls may finish, then the connection closes. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const s of this.sessions) if (!s.closed) s.close();
+  }
+
+  /** Closes the channel and waits until its connections are gone. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    const all = [...this.sessions].map((s) => (s.destroyed ? Promise.resolve() : new Promise<void>((r) => s.once("close", () => r()))));
+    this.close();
+    await Promise.all(all);
+  }
+
+  /** Throws when the channel was closed (used before any call work). */
+  assertOpen(): void {
+    if (this.closed) throw new SwitchboardError(ErrorCode.STOPPED, "channel is closed");
+  }
+}
+
+function parseTarget(target: string, scheme: string, override: string | undefined): Target {
+  if (target.startsWith("unix:")) {
+    const path = target.startsWith("unix://") ? target.slice("unix://".length) : target.slice("unix:".length);
+    if (!path) throw new SwitchboardError(ErrorCode.BAD_ADDRESS, `unix target ${JSON.stringify(target)} has no path`);
+    const authority = override ?? "localhost";
+    return { url: `${scheme}://${authority}`, authority, unixPath: path };
+  }
+  const m = /^(\[[^\]]+\]|[^:/]+):(\d{1,5})$/.exec(target);
+  if (!m || Number(m[2]) > 65535) throw new SwitchboardError(ErrorCode.BAD_ADDRESS, `target ${JSON.stringify(target)} must be host:port, [v6]:port or unix:/path`);
+  const hostPort = `${m[1]}:${m[2]}`;
+  return { url: `${scheme}://${hostPort}`, authority: override ? `${override}:${m[2]}` : hostPort };
+}

@@ -1,0 +1,465 @@
+import { constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type IncomingHttpStatusHeader, type OutgoingHttpHeaders } from "node:http2";
+import * as zlib from "node:zlib";
+import type { ServerCallContext } from "../call/context.js";
+import { ACCEPT_ENCODING, decompress, isEncoding, type Encoding } from "../codec/compression.js";
+import { EnvelopeReader, frameMessage, type Envelope } from "../codec/envelope.js";
+import { Deadline, formatTimeout, MAX_TIMER_MS } from "../deadline.js";
+import { ErrorCode, SwitchboardError } from "../errors.js";
+import type { Metadata, MetadataInit } from "../metadata.js";
+import { Metadata as MetadataClass } from "../metadata.js";
+import type { MethodKind } from "../service/method.js";
+import { Code, RpcError, type Status } from "../status.js";
+import type { Channel } from "./channel.js";
+import { chainClientInterceptors } from "./interceptors.js";
+import { metadataFromHeaders, statusFromHeaders } from "./response-headers.js";
+import { codeFromHttpStatus, codeFromRstCode, rstCodeName } from "./status-mapping.js";
+
+/** Per-call options (grpclib `timeout=`, `metadata=`; plus cancellation and propagation). */
+export interface CallOptions {
+  /** Milliseconds from now until the call fails with DEADLINE_EXCEEDED. */
+  timeout?: number;
+  /** An absolute deadline; the earlier of this and `timeout` wins. */
+  deadline?: Deadline | Date;
+  /** Request metadata. */
+  metadata?: MetadataInit;
+  /** Aborting it cancels the call (RST_STREAM CANCEL, status CANCELLED). */
+  signal?: AbortSignal;
+  /** Compress request messages with this encoding. */
+  compression?: Encoding;
+  /** A server call this call is made on behalf of: inherits its remaining time and its cancellation. */
+  parent?: Pick<ServerCallContext, "deadline" | "signal">;
+  /** Wait for a connection instead of failing fast with UNAVAILABLE while the channel backs off. */
+  waitForReady?: boolean;
+}
+
+/** What a call needs to know about its method. */
+export interface ClientMethod<Req, Res> {
+  readonly path: string;
+  readonly kind: MethodKind;
+  readonly serialize: (message: Req) => Uint8Array;
+  readonly deserialize: (bytes: Uint8Array) => Res;
+}
+
+const INBOX_HIGH_WATER = 16;
+
+type Waiter = { resolve: () => void; reject: (err: RpcError) => void };
+
+/**
+ * One client call (grpclib client `Stream`): send the request and messages, receive
+ * headers, messages and trailers, or cancel. Receiving honours flow control: the HTTP/2
+ * stream is paused while unread messages pile up.
+ */
+export class ClientCall<Req, Res> implements AsyncIterable<Res>, AsyncDisposable {
+  /** Request metadata; mutable until the request is sent. */
+  readonly metadata: Metadata;
+  readonly deadline: Deadline | undefined;
+  /** Response headers' metadata, once received. */
+  initialMetadata: Metadata | undefined;
+  /** Trailers' metadata, once received. */
+  trailingMetadata: Metadata | undefined;
+  /** The server's address, once connected (`ipv4:127.0.0.1:50051`). */
+  peer: string | undefined;
+  /** The final status, once known. */
+  status: Status | undefined;
+  /** Whether the most recently received message had the compressed flag set. */
+  lastMessageCompressed = false;
+
+  private readonly compression: Encoding;
+  private started: Promise<void> | undefined;
+  private stream: ClientHttp2Stream | undefined;
+  private session: ClientHttp2Session | undefined;
+  private error: RpcError | undefined;
+  private readonly headersReady: Promise<void>;
+  private settleHeaders!: () => void;
+  /** Resolves when the status is known; rejects with the RpcError for non-OK. */
+  readonly finished: Promise<void>;
+  private settleFinished!: (err?: RpcError) => void;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly cleanups: (() => void)[] = [];
+  private responseEncoding: Encoding = "identity";
+  private reader: EnvelopeReader | undefined;
+  private inbox: Envelope[] = [];
+  private received = 0;
+  private dataEnded = false;
+  private waiter: Waiter | undefined;
+  private paused = false;
+  private drainWaiter: Waiter | undefined;
+
+  constructor(
+    readonly channel: Channel,
+    readonly method: ClientMethod<Req, Res>,
+    private readonly options: CallOptions = {},
+  ) {
+    this.metadata = new MetadataClass(options.metadata);
+    this.compression = options.compression ?? channel.options.compression;
+    if (!isEncoding(this.compression)) throw new SwitchboardError(ErrorCode.BAD_COMPRESSION, `unsupported compression ${JSON.stringify(this.compression)}`);
+    let deadline = options.timeout !== undefined ? Deadline.after(options.timeout) : undefined;
+    if (options.deadline) deadline = Deadline.min(deadline, options.deadline instanceof Date ? Deadline.after(options.deadline.getTime() - Date.now()) : options.deadline);
+    deadline = Deadline.min(deadline, options.parent?.deadline);
+    this.deadline = deadline;
+    this.headersReady = new Promise((resolve) => (this.settleHeaders = resolve));
+    this.finished = new Promise<void>((resolve, reject) => {
+      this.settleFinished = (err) => (err ? reject(err) : resolve());
+    });
+    // Nobody has to await `finished`; its rejection is reported through the other methods.
+    this.finished.catch(() => {});
+    if (deadline) this.armDeadline(deadline);
+    this.watchSignal(options.signal, false);
+    this.watchSignal(options.parent?.signal, true);
+  }
+
+  // ---- sending ---------------------------------------------------------------------
+
+  /** Sends the request headers (opens the HTTP/2 stream); `end` half-closes at once. */
+  sendRequest(options: { end?: boolean } = {}): Promise<void> {
+    this.started ??= this.start(options.end ?? false);
+    return this.started;
+  }
+
+  /**
+   * Sends one message; `end` marks it as the last; `compress: false` sends this one
+   * uncompressed in a compressed call. Waits while the server's window is full.
+   */
+  async sendMessage(message: Req, options: { end?: boolean; compress?: boolean } = {}): Promise<void> {
+    await this.sendRequest();
+    const stream = this.stream;
+    if (this.error) throw this.error;
+    if (!stream || stream.writableEnded) throw new SwitchboardError(ErrorCode.CALL_STATE, "the request stream has already ended");
+    let value: unknown = message;
+    if (this.channel.events.has("sendMessage")) value = (await this.channel.events.dispatch("sendMessage", { message: value })).message;
+    let data: Uint8Array;
+    try {
+      data = this.method.serialize(value as Req);
+    } catch (err) {
+      throw this.fail(new RpcError(Code.INTERNAL, `could not serialize request message: ${(err as Error).message}`, { cause: err }), true);
+    }
+    if (data.byteLength > this.channel.options.maxSendMessageLength) {
+      throw this.fail(new RpcError(Code.RESOURCE_EXHAUSTED, `sent message larger than max (${data.byteLength} vs. ${this.channel.options.maxSendMessageLength})`), true);
+    }
+    const compressed = this.compression !== "identity" && options.compress !== false;
+    if (compressed) data = this.compression === "gzip" ? zlib.gzipSync(data) : zlib.deflateSync(data);
+    const frame = frameMessage(data, compressed);
+    if (options.end) {
+      stream.end(frame);
+      return;
+    }
+    if (!stream.write(frame)) {
+      await new Promise<void>((resolve, reject) => (this.drainWaiter = { resolve, reject }));
+    }
+  }
+
+  /** Half-closes the request stream (no more messages). */
+  async end(): Promise<void> {
+    await this.sendRequest();
+    if (this.stream && !this.stream.writableEnded) this.stream.end();
+  }
+
+  private async start(end: boolean): Promise<void> {
+    let opened!: { resolve: () => void; reject: (e: unknown) => void };
+    const openedPromise = new Promise<void>((resolve, reject) => (opened = { resolve, reject }));
+    let didOpen = false;
+    const chain = chainClientInterceptors(this.channel.options.interceptors ?? []);
+    const outcome = chain(this, () => {
+      didOpen = true;
+      this.open(end).then(opened.resolve, opened.reject);
+      return this.finished;
+    });
+    outcome.then(
+      () => {
+        if (!didOpen) opened.resolve();
+      },
+      (err: unknown) => {
+        if (!didOpen) opened.reject(err);
+      },
+    );
+    try {
+      await openedPromise;
+    } catch (err) {
+      throw this.fail(err instanceof RpcError ? err : new RpcError(Code.UNKNOWN, (err as Error)?.message ?? String(err), { cause: err }), false);
+    }
+  }
+
+  private async open(end: boolean): Promise<void> {
+    if (this.error) throw this.error;
+    const session = await this.channel.getSession(this.options.waitForReady ?? false);
+    if (this.error) throw this.error;
+    let metadata = this.metadata;
+    if (this.channel.events.has("sendRequest")) {
+      const event = await this.channel.events.dispatch("sendRequest", { metadata, method: this.method.path, deadline: this.deadline, contentType: "application/grpc" });
+      metadata = event.metadata;
+    }
+    const headers: OutgoingHttpHeaders = {
+      ":method": "POST",
+      ":path": this.method.path,
+      ":scheme": this.channel.scheme,
+      ":authority": this.channel.authority,
+      "content-type": "application/grpc",
+      te: "trailers",
+      "user-agent": this.channel.userAgent,
+      "grpc-accept-encoding": ACCEPT_ENCODING,
+    };
+    if (this.compression !== "identity") headers["grpc-encoding"] = this.compression;
+    if (this.deadline) headers["grpc-timeout"] = formatTimeout(this.deadline.timeRemaining());
+    metadata.writeHeaders(headers as Record<string, string | string[]>);
+    let stream: ClientHttp2Stream;
+    try {
+      stream = session.request(headers, { endStream: end });
+    } catch (err) {
+      throw new RpcError(Code.UNAVAILABLE, `could not start the call: ${(err as Error).message}`, { cause: err });
+    }
+    this.stream = stream;
+    this.session = session;
+    this.peer = describePeer(session);
+    this.channel.callStarted(session);
+    this.reader = new EnvelopeReader(this.channel.options.maxReceiveMessageLength, (e) => this.onEnvelope(e), (err) => this.fail(err, true));
+    stream.on("error", () => {
+      // The stream's 'close' reports why it ended.
+    });
+    stream.on("response", (h, _flags, raw?: string[]) => this.onResponse(h, raw));
+    stream.on("data", (chunk: Buffer) => this.reader!.push(chunk));
+    stream.on("end", () => this.onDataEnd());
+    stream.on("trailers", (h, _flags, raw?: string[]) => this.onTrailers(h, raw));
+    stream.on("drain", () => this.settleDrain());
+    stream.on("close", () => this.onClose());
+  }
+
+  private settleDrain(err?: RpcError): void {
+    const w = this.drainWaiter;
+    this.drainWaiter = undefined;
+    if (w) err ? w.reject(err) : w.resolve();
+  }
+
+  // ---- receiving -------------------------------------------------------------------
+
+  /** Waits for the response headers; throws the RpcError of a trailers-only failure. */
+  async recvInitialMetadata(): Promise<Metadata> {
+    await this.sendRequest();
+    await this.headersReady;
+    if (this.initialMetadata) return this.initialMetadata;
+    throw this.error ?? new RpcError(Code.INTERNAL, "call ended without response headers");
+  }
+
+  /** The next response message, or null once the server ended the stream with OK. */
+  async recvMessage(): Promise<Res | null> {
+    await this.sendRequest();
+    for (;;) {
+      if (this.inbox.length > 0) return this.decode(this.inbox.shift()!);
+      if (this.error) throw this.error;
+      // Trailers can overtake DATA still queued in a paused stream; the end of the data decides.
+      if (this.status && this.dataEnded) return null;
+      await new Promise<void>((resolve, reject) => (this.waiter = { resolve, reject }));
+    }
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Res> {
+    for (;;) {
+      const m = await this.recvMessage();
+      if (m === null) return;
+      yield m;
+    }
+  }
+
+  /** Waits for the trailers; throws the RpcError when the status is not OK. */
+  async recvTrailingMetadata(): Promise<Metadata> {
+    await this.sendRequest();
+    await this.finished;
+    return this.trailingMetadata ?? new MetadataClass();
+  }
+
+  /** Cancels the call: RST_STREAM CANCEL to the server, CANCELLED locally. */
+  async cancel(): Promise<void> {
+    this.fail(new RpcError(Code.CANCELLED, "call cancelled by the client"), true);
+  }
+
+  /** Cancels the call if it is still running (`await using call = client.method.open()`). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (!this.status) await this.cancel();
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.resolve();
+  }
+
+  private onResponse(headers: IncomingHttpHeaders & IncomingHttpStatusHeader, raw: string[] | undefined): void {
+    const httpStatus = Number(headers[":status"]);
+    const contentType = String(headers["content-type"] ?? "");
+    if (headers["grpc-status"] !== undefined && httpStatus === 200) {
+      // Trailers-only: these headers are the trailers.
+      this.initialMetadata = new MetadataClass();
+      this.settleHeaders();
+      this.onTrailers(headers, raw);
+      return;
+    }
+    if (httpStatus !== 200) {
+      this.fail(new RpcError(codeFromHttpStatus(httpStatus), `unexpected HTTP status ${httpStatus}${contentType ? ` (content-type ${contentType})` : ""}`), true);
+      return;
+    }
+    if (!/^application\/grpc(?:[+;]|$)/.test(contentType)) {
+      this.fail(new RpcError(Code.UNKNOWN, `unexpected content-type ${JSON.stringify(contentType)}`), true);
+      return;
+    }
+    const encoding = String(headers["grpc-encoding"] ?? "identity");
+    if (!isEncoding(encoding)) {
+      this.fail(new RpcError(Code.INTERNAL, `server used unsupported grpc-encoding ${JSON.stringify(encoding)}`), true);
+      return;
+    }
+    this.responseEncoding = encoding;
+    const metadata = metadataFromHeaders(headers, raw);
+    if (this.channel.events.has("recvInitialMetadata")) {
+      void this.channel.events.dispatch("recvInitialMetadata", { metadata }).then((e) => {
+        this.initialMetadata = e.metadata;
+        this.settleHeaders();
+      });
+    } else {
+      this.initialMetadata = metadata;
+      this.settleHeaders();
+    }
+  }
+
+  private onEnvelope(env: Envelope): void {
+    if (env.compressed && this.responseEncoding === "identity") {
+      this.fail(new RpcError(Code.INTERNAL, "compressed flag set on a response message but grpc-encoding is identity"), true);
+      return;
+    }
+    if (++this.received > 1 && (this.method.kind === "unary" || this.method.kind === "client_streaming")) {
+      this.fail(new RpcError(Code.INTERNAL, "server sent more than one response message for a unary method"), true);
+      return;
+    }
+    this.inbox.push(env);
+    if (this.inbox.length >= INBOX_HIGH_WATER && !this.paused) {
+      this.paused = true;
+      this.stream?.pause();
+    }
+    this.wake();
+  }
+
+  private onDataEnd(): void {
+    this.dataEnded = true;
+    if (this.reader?.partial) this.fail(new RpcError(Code.INTERNAL, "response ended in the middle of a message"), true);
+    else this.wake();
+  }
+
+  private async decode(env: Envelope): Promise<Res> {
+    if (this.paused && this.inbox.length < INBOX_HIGH_WATER / 2) {
+      this.paused = false;
+      this.stream?.resume();
+    }
+    this.lastMessageCompressed = env.compressed;
+    let data = env.data;
+    if (env.compressed) {
+      try {
+        data = await decompress(this.responseEncoding, data, this.channel.options.maxReceiveMessageLength);
+      } catch (err) {
+        throw this.fail(err as RpcError, true);
+      }
+    }
+    let message: unknown;
+    try {
+      message = this.method.deserialize(data);
+    } catch (err) {
+      throw this.fail(new RpcError(Code.INTERNAL, `could not parse response message: ${(err as Error).message}`, { cause: err }), true);
+    }
+    if (this.channel.events.has("recvMessage")) message = (await this.channel.events.dispatch("recvMessage", { message })).message;
+    return message as Res;
+  }
+
+  private onTrailers(headers: IncomingHttpHeaders, raw: string[] | undefined): void {
+    if (this.status) return;
+    const status = statusFromHeaders(headers);
+    const metadata = metadataFromHeaders(headers, raw);
+    if (this.channel.events.has("recvTrailingMetadata")) {
+      void this.channel.events
+        .dispatch("recvTrailingMetadata", { metadata, status: status.code, statusMessage: status.message, statusDetails: status.details ?? [] })
+        .then((e) => this.settle(status, e.metadata));
+    } else {
+      this.settle(status, metadata);
+    }
+  }
+
+  private onClose(): void {
+    this.clearTimer();
+    if (this.session) this.channel.callEnded(this.session);
+    this.settleDrain(this.error ?? new RpcError(Code.CANCELLED, "stream closed"));
+    if (this.status) return;
+    const stream = this.stream!;
+    const rst = stream.rstCode ?? constants.NGHTTP2_NO_ERROR;
+    if (rst !== constants.NGHTTP2_NO_ERROR) {
+      this.fail(new RpcError(codeFromRstCode(rst), `stream reset by the server with ${rstCodeName(rst)}`), false);
+    } else if (this.session?.destroyed || this.session?.closed) {
+      this.fail(new RpcError(Code.UNAVAILABLE, "connection lost before the call finished"), false);
+    } else {
+      this.fail(new RpcError(Code.INTERNAL, "stream closed without a gRPC status"), false);
+    }
+  }
+
+  // ---- ending ----------------------------------------------------------------------
+
+  private settle(status: Status, trailing: Metadata): void {
+    if (this.status) return;
+    this.status = status;
+    this.trailingMetadata = trailing;
+    this.clearTimer();
+    if (status.code !== Code.OK) {
+      this.error = new RpcError(status.code, status.message, { metadata: trailing, details: status.details });
+    }
+    this.settleHeaders();
+    this.settleFinished(this.error);
+    this.wake();
+  }
+
+  /** Ends the call locally with `err` (once); `reset` also sends RST_STREAM CANCEL. Returns the error that won. */
+  private fail(err: RpcError, reset: boolean): RpcError {
+    if (this.status) return this.error ?? err;
+    this.inbox = [];
+    this.settle({ code: err.code, message: err.rawMessage, details: err.details }, err.metadata ?? new MetadataClass());
+    this.error = err;
+    this.settleDrain(err);
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.reject(err);
+    if (reset && this.stream && !this.stream.closed && !this.stream.destroyed) this.stream.close(constants.NGHTTP2_CANCEL);
+    return err;
+  }
+
+  private armDeadline(deadline: Deadline): void {
+    const left = deadline.timeRemaining();
+    if (left <= 0) {
+      queueMicrotask(() => this.fail(new RpcError(Code.DEADLINE_EXCEEDED, "deadline exceeded before the call started"), true));
+      return;
+    }
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (deadline.timeRemaining() > 0) return this.armDeadline(deadline);
+      this.fail(new RpcError(Code.DEADLINE_EXCEEDED, "deadline exceeded"), true);
+    }, Math.min(left, MAX_TIMER_MS));
+  }
+
+  private watchSignal(signal: AbortSignal | undefined, fromParent: boolean): void {
+    if (!signal) return;
+    const onAbort = () => {
+      const reason = signal.reason;
+      const code = reason instanceof RpcError && reason.code === Code.DEADLINE_EXCEEDED ? Code.DEADLINE_EXCEEDED : Code.CANCELLED;
+      this.fail(new RpcError(code, fromParent ? `parent call ended: ${reason instanceof Error ? reason.message : String(reason)}` : "call cancelled by its AbortSignal"), true);
+    };
+    if (signal.aborted) {
+      queueMicrotask(onAbort);
+      return;
+    }
+    signal.addEventListener("abort", onAbort, { once: true });
+    this.cleanups.push(() => signal.removeEventListener("abort", onAbort));
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const c of this.cleanups.splice(0)) c();
+  }
+}
+
+function describePeer(session: ClientHttp2Session): string | undefined {
+  const s = session.socket;
+  if (!s || s.remoteAddress === undefined) return undefined;
+  return s.remoteFamily === "IPv6" ? `ipv6:[${s.remoteAddress}]:${s.remotePort}` : `ipv4:${s.remoteAddress}:${s.remotePort}`;
+}
