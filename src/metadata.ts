@@ -134,10 +134,14 @@ export class Metadata implements Iterable<[string, MetadataValue]> {
   }
 }
 
+/** Headers HTTP/2 or the gRPC protocol own; as metadata they would corrupt the call (RFC 9113 8.2.2). */
+const PROTOCOL_KEYS = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "host", "content-type", "content-length"]);
+
 function checkKey(key: string): string {
   const k = key.toLowerCase();
   if (!KEY.test(k)) throw new SwitchboardError(ErrorCode.BAD_METADATA, `metadata key ${JSON.stringify(key)} has characters outside [0-9a-z_.-]`);
   if (k.startsWith("grpc-")) throw new SwitchboardError(ErrorCode.BAD_METADATA, `metadata key ${JSON.stringify(key)} is reserved for the gRPC protocol`);
+  if (PROTOCOL_KEYS.has(k)) throw new SwitchboardError(ErrorCode.BAD_METADATA, `metadata key ${JSON.stringify(key)} is an HTTP/2 protocol header, not metadata`);
   return k;
 }
 

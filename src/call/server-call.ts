@@ -72,12 +72,12 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
   private received = 0;
   private clientEnded = false;
   private recvFailure: RpcError | undefined;
-  private waiter: Waiter | undefined;
+  private waiters: Waiter[] = [];
   private paused = false;
 
   private sendEncoding: Encoding;
   private skipCompression = false;
-  private drainWaiter: Waiter | undefined;
+  private drainWaiters: Waiter[] = [];
 
   constructor(
     readonly stream: ServerHttp2Stream,
@@ -237,16 +237,14 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
       this.stream.resume();
     }
     return new Promise<void>((resolve, reject) => {
-      this.waiter = { resolve, reject };
+      this.waiters.push({ resolve, reject });
     });
   }
 
+  /** Wakes every pending receive; each one re-checks the queue (concurrent recvMessage() is allowed). */
   private wake(err?: RpcError): void {
-    const w = this.waiter;
-    if (!w) return;
-    this.waiter = undefined;
-    if (err) w.reject(err);
-    else w.resolve();
+    if (this.waiters.length === 0) return;
+    for (const w of this.waiters.splice(0)) err ? w.reject(err) : w.resolve();
   }
 
   private onEnvelope(env: Envelope): void {
@@ -311,15 +309,20 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
 
   private ensureHeaders(): void {
     if (this.headersSent) return;
-    this.headersSent = true;
-    const headers: OutgoingHttpHeaders = {
-      ":status": 200,
-      "content-type": this.contentType,
-      "grpc-accept-encoding": ACCEPT_ENCODING,
-    };
-    if (this.sendEncoding !== "identity") headers["grpc-encoding"] = this.sendEncoding;
+    const headers: OutgoingHttpHeaders = {};
+    // Metadata first, protocol headers last: the protocol's own values always win.
     if (this.initial) this.initial.writeHeaders(headers as Record<string, string | string[]>);
-    this.stream.respond(headers, { waitForTrailers: true });
+    headers[":status"] = 200;
+    headers["content-type"] = this.contentType;
+    headers["grpc-accept-encoding"] = ACCEPT_ENCODING;
+    if (this.sendEncoding !== "identity") headers["grpc-encoding"] = this.sendEncoding;
+    try {
+      this.stream.respond(headers, { waitForTrailers: true });
+    } catch (err) {
+      this.initial = undefined;
+      throw new RpcError(Code.INTERNAL, `invalid initial metadata: ${(err as Error).message}`, { cause: err });
+    }
+    this.headersSent = true;
   }
 
   async sendMessage(message: Res): Promise<void> {
@@ -343,17 +346,14 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
     this.skipCompression = false;
     if (!this.stream.write(frameMessage(data, compressed))) {
       await new Promise<void>((resolve, reject) => {
-        this.drainWaiter = { resolve, reject };
+        this.drainWaiters.push({ resolve, reject });
       });
     }
   }
 
   private settleDrain(err?: RpcError): void {
-    const w = this.drainWaiter;
-    if (!w) return;
-    this.drainWaiter = undefined;
-    if (err) w.reject(err);
-    else w.resolve();
+    if (this.drainWaiters.length === 0) return;
+    for (const w of this.drainWaiters.splice(0)) err ? w.reject(err) : w.resolve();
   }
 
   async sendTrailingMetadata(trailers: TrailingStatus = {}): Promise<void> {
@@ -378,25 +378,35 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
     if (this.done) return;
     this.done = true;
     this.clearTimer();
-    const trailers: OutgoingHttpHeaders = { "grpc-status": String(status.code) };
+    const trailers: OutgoingHttpHeaders = {};
+    if (metadata) metadata.writeHeaders(trailers as Record<string, string | string[]>);
+    trailers["grpc-status"] = String(status.code);
     if (status.message) trailers["grpc-message"] = encodeGrpcMessage(status.message);
     if (status.statusDetailsBin) {
       trailers["grpc-status-details-bin"] = Buffer.from(status.statusDetailsBin).toString("base64");
     } else if (status.details && status.details.length > 0) {
       trailers["grpc-status-details-bin"] = Buffer.from(encodeStatusDetails(status.code, status.message, status.details)).toString("base64");
     }
-    if (metadata) metadata.writeHeaders(trailers as Record<string, string | string[]>);
     const stream = this.stream;
     if (stream.destroyed || stream.closed) return;
     if (!this.headersSent) {
       this.headersSent = true;
-      stream.respond({ ":status": 200, "content-type": this.contentType, ...trailers }, { endStream: true });
+      try {
+        stream.respond({ ...trailers, ":status": 200, "content-type": this.contentType }, { endStream: true });
+      } catch (err) {
+        // Metadata node:http2 refuses must not cost the client its status.
+        stream.respond(fallbackTrailers(err, this.contentType), { endStream: true });
+      }
+      this.stopClient();
     } else {
       this.pendingTrailers = trailers;
       stream.end();
     }
     this.settleDrain();
-    // The client may still be sending; tell it to stop without calling that an error.
+  }
+
+  /** After the status, a client still sending is told to stop without calling that an error. */
+  private stopClient(): void {
     if (!this.clientEnded) setImmediate(() => this.closeQuietly());
   }
 
@@ -407,7 +417,13 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
   private onWantTrailers(): void {
     const trailers = this.pendingTrailers ?? { "grpc-status": String(Code.OK) };
     this.pendingTrailers = undefined;
-    if (!this.stream.destroyed) this.stream.sendTrailers(trailers);
+    if (this.stream.destroyed) return;
+    try {
+      this.stream.sendTrailers(trailers);
+    } catch (err) {
+      this.stream.sendTrailers(fallbackTrailers(err));
+    }
+    this.stopClient();
   }
 
   /** Deadline passed: abort the handler and answer DEADLINE_EXCEEDED. */
@@ -482,6 +498,16 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
     }
     this.finish(statusOf(failure), trailing);
   }
+}
+
+/** INTERNAL trailers used when the handler's trailing metadata is refused by node:http2. */
+function fallbackTrailers(err: unknown, contentType?: string): OutgoingHttpHeaders {
+  const t: OutgoingHttpHeaders = {
+    "grpc-status": String(Code.INTERNAL),
+    "grpc-message": encodeGrpcMessage(`invalid trailing metadata: ${(err as Error).message}`),
+  };
+  if (contentType) Object.assign(t, { ":status": 200, "content-type": contentType });
+  return t;
 }
 
 function acceptsEncoding(header: string | undefined, encoding: string): boolean {

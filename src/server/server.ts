@@ -1,5 +1,6 @@
 import * as http2 from "node:http2";
 import type { Http2Session } from "node:http2";
+import type { Duplex } from "node:stream";
 import type { DescService } from "@bufbuild/protobuf";
 import { chainInterceptors, type ServerInterceptor } from "../call/interceptors.js";
 import type { CallEnv, ServerCall } from "../call/server-call.js";
@@ -28,6 +29,8 @@ export class Server implements AsyncDisposable {
   private readonly listeners: Listener[] = [];
   private readonly inMemory: http2.Http2Server[] = [];
   private readonly sessions = new Set<Http2Session>();
+  /** Raw connections, including ones that never finish the TLS or HTTP/2 handshake. */
+  private readonly sockets = new Set<Duplex>();
   private readonly calls = new Set<ServerCall>();
   private readonly runHandler: ReturnType<typeof chainInterceptors>;
   private readonly onStream: ReturnType<typeof createStreamListener>;
@@ -136,6 +139,10 @@ export class Server implements AsyncDisposable {
   }
 
   private wire(server: http2.Http2Server | http2.Http2SecureServer): void {
+    server.on("connection", (socket: Duplex) => {
+      this.sockets.add(socket);
+      socket.once("close", () => this.sockets.delete(socket));
+    });
     server.on("session", (session: Http2Session) => this.onSession(session));
     server.on("stream", this.onStream);
     // Errors of one connection or handshake must never reach the process as an unhandled 'error'.
@@ -208,6 +215,8 @@ export class Server implements AsyncDisposable {
     // Let nghttp2 flush the trailers just written before connections are cut.
     await waitFor(() => this.sessions.size === 0, 250);
     for (const session of this.sessions) session.destroy();
+    // Connections that never became sessions (a half-done handshake) would hold close() forever.
+    for (const socket of this.sockets) socket.destroy();
     await Promise.all(closed);
     this.state = "stopped";
     this.markTerminated();

@@ -1,5 +1,6 @@
 import type { BidiStreamingHandler, ClientStreamingHandler, ServerStreamingHandler, UnaryHandler } from "../call/shapes.js";
 import type { Metadata } from "../metadata.js";
+import type { ServerCallContext } from "../call/context.js";
 import type { MethodKind } from "./method.js";
 
 /** Turns bytes into a request; without one, handlers get the raw bytes. */
@@ -11,12 +12,14 @@ export type Serializer<T> = (message: T) => Uint8Array;
 export interface RpcMethodHandler<Req = any, Res = any> {
   readonly requestStreaming: boolean;
   readonly responseStreaming: boolean;
-  readonly requestDeserializer?: Deserializer<Req>;
-  readonly responseSerializer?: Serializer<Res>;
-  readonly unaryUnary?: UnaryHandler<Req, Res>;
-  readonly unaryStream?: ServerStreamingHandler<Req, Res>;
-  readonly streamUnary?: ClientStreamingHandler<Req, Res>;
-  readonly streamStream?: BidiStreamingHandler<Req, Res>;
+  // Method syntax keeps these bivariant, so a handler whose behavior only aborts
+  // (response type `never`) still counts as an RpcMethodHandler.
+  requestDeserializer?(bytes: Uint8Array): Req;
+  responseSerializer?(message: Res): Uint8Array;
+  unaryUnary?(request: Req, ctx: ServerCallContext): Res | Promise<Res>;
+  unaryStream?(request: Req, ctx: ServerCallContext): AsyncIterable<Res> | Iterable<Res>;
+  streamUnary?(requests: AsyncIterable<Req>, ctx: ServerCallContext): Res | Promise<Res>;
+  streamStream?(requests: AsyncIterable<Req>, ctx: ServerCallContext): AsyncIterable<Res> | Iterable<Res>;
 }
 
 /** Describes an RPC that has just arrived (grpcio `HandlerCallDetails`). */

@@ -1,0 +1,244 @@
+// Server lifecycle: start once, refuse calls before start and during stop, graceful
+// stop with a grace period, waitForTermination, and async disposal.
+import { afterEach, describe, it } from "node:test";
+import * as assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
+import * as net from "node:net";
+import { once } from "node:events";
+import { Metadata as grpcMetadata, status, type StatusObject } from "@grpc/grpc-js";
+import { Code, ErrorCode, RpcError, Server, ServerCredentials, SwitchboardError, type ServerCallContext } from "../../src/index.js";
+import { Greeter } from "../../examples/gen/helloworld/helloworld_pb.js";
+import { TestService } from "../../examples/gen/grpc/testing/test_pb.js";
+import { deferred, expectCode, Harness, T, tls, TS, until, within } from "./helpers.js";
+
+const h = new Harness();
+afterEach(() => h.close());
+
+describe("lifecycle", () => {
+  it("second start() throws ERR_SB_ALREADY_STARTED", T, async () => {
+    const { server } = await h.start((s) => s.addService(Greeter, { sayHello: () => ({ message: "hi" }) }));
+    assert.throws(
+      () => server.start(),
+      (err: unknown) => err instanceof SwitchboardError && err.code === ErrorCode.ALREADY_STARTED && err.code === "ERR_SB_ALREADY_STARTED",
+    );
+  });
+
+  it("calls before start() -> UNAVAILABLE, and succeed once started", T, async () => {
+    const server = h.track(new Server());
+    server.addService(Greeter, { sayHello: (req) => ({ message: `hello ${req.name}` }) });
+    const port = await server.addInsecurePort("127.0.0.1:0");
+    const greeter = h.greeter(`127.0.0.1:${port}`);
+    await expectCode(greeter.sayHello("early", { deadlineMs: 3000 }), status.UNAVAILABLE, /not started/);
+    server.start();
+    const ok = await greeter.sayHello("late", { deadlineMs: 3000 });
+    assert.equal(ok.responses[0]!.message, "hello late");
+  });
+
+  it("stop(grace) refuses new calls at once with UNAVAILABLE while an in-flight call finishes OK within grace", T, async () => {
+    const entered = deferred();
+    const release = deferred();
+    const { server, target } = await h.start((s) =>
+      s.addService(Greeter, {
+        async sayHello(req) {
+          if (req.name === "slow") {
+            entered.resolve();
+            await release.promise;
+          }
+          return { message: `hello ${req.name}` };
+        },
+      }),
+    );
+    const greeter = h.greeter(target);
+    const inFlight = greeter.sayHello("slow", { deadlineMs: 8000 });
+    await within(entered.promise, 3000, "slow handler start");
+
+    const started = Date.now();
+    const stopped = server.stop(5000);
+    // A new call, on the same channel or a fresh one, is refused right away.
+    const refusedSame = expectCode(greeter.sayHello("new", { deadlineMs: 4000 }), status.UNAVAILABLE);
+    const refusedFresh = expectCode(h.greeter(target).sayHello("fresh", { deadlineMs: 4000 }), status.UNAVAILABLE);
+    await Promise.all([refusedSame, refusedFresh]);
+    assert.ok(Date.now() - started < 2000, `refusal took ${Date.now() - started} ms`);
+
+    // The in-flight call still completes normally, and stop() resolves without waiting out the grace.
+    await sleep(100);
+    release.resolve();
+    const done = await inFlight;
+    assert.equal(done.responses[0]!.message, "hello slow");
+    assert.equal(done.status.code, status.OK);
+    await within(stopped, 2000, "stop() after the last call finished");
+    assert.ok(Date.now() - started < 3000, `stop took ${Date.now() - started} ms with a 5000 ms grace`);
+  });
+
+  it("a call outlasting grace is cancelled at grace: client gets an error (UNAVAILABLE), ctx.signal aborts, stop() resolves soon after", T, async () => {
+    const entered = deferred<ServerCallContext>();
+    let abortedAt = 0;
+    let reason: unknown;
+    const { server, target } = await h.start((s) =>
+      s.addService(Greeter, {
+        async sayHello(_req, ctx) {
+          entered.resolve(ctx);
+          await new Promise<void>((resolve) => {
+            ctx.signal.addEventListener("abort", () => {
+              abortedAt = Date.now();
+              reason = ctx.signal.reason;
+              resolve();
+            });
+          });
+          return { message: "too late" };
+        },
+      }),
+    );
+    const greeter = h.greeter(target);
+    const call = greeter.sayHello("stuck", { deadlineMs: 10_000 });
+    call.catch(() => {});
+    const ctx = await within(entered.promise, 3000, "handler start");
+
+    const grace = 400;
+    const started = Date.now();
+    await within(server.stop(grace), grace + 2000, "stop(grace)");
+    const stopTook = Date.now() - started;
+
+    const err = await expectCode(call, status.UNAVAILABLE);
+    assert.match(err.details, /shutting down/);
+    assert.ok(ctx.signal.aborted, "handler's ctx.signal must be aborted");
+    assert.ok(reason instanceof RpcError);
+    assert.equal((reason as RpcError).code, Code.UNAVAILABLE);
+    assert.ok(abortedAt - started >= grace - 20, `signal aborted after ${abortedAt - started} ms, before the ${grace} ms grace`);
+    assert.ok(stopTook >= grace - 20 && stopTook < grace + 1000, `stop() took ${stopTook} ms with a ${grace} ms grace`);
+  });
+
+  it("stop(grace) ends a handler that ignores its signal at grace: client UNAVAILABLE, stop() resolves", T, async () => {
+    const entered = deferred();
+    const { server, target } = await h.start((s) =>
+      s.addService(Greeter, {
+        async sayHello() {
+          entered.resolve();
+          await new Promise(() => {});
+          return {};
+        },
+      }),
+    );
+    const call = h.greeter(target).sayHello("deaf", { deadlineMs: 10_000 });
+    call.catch(() => {});
+    await within(entered.promise, 3000, "handler start");
+    const started = Date.now();
+    await within(server.stop(200), 2000, "stop(200)");
+    assert.ok(Date.now() - started < 1500, `stop took ${Date.now() - started} ms`);
+    await expectCode(call, status.UNAVAILABLE);
+    assert.equal(server.activeCalls, 0);
+  });
+
+  // Grace expiry sends UNAVAILABLE before stopping the client's upload.
+  it("a streaming call (headers sent, client still sending) outlasting grace -> client sees UNAVAILABLE", T, async () => {
+    const entered = deferred();
+    const { server, target } = await h.start((s) =>
+      s.addService(TestService, {
+        async *fullDuplexCall(requests, ctx) {
+          for await (const r of requests) {
+            yield { payload: r.payload };
+            entered.resolve();
+          }
+          await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
+        },
+      }),
+    );
+    const call = h
+      .client(target)
+      .makeBidiStreamRequest(TS.fullDuplexCall, TS.outputRequest.serialize, TS.outputResponse.deserialize, new grpcMetadata(), { deadline: Date.now() + 8000 });
+    call.on("data", () => {});
+    call.on("error", () => {});
+    const statusP = new Promise<StatusObject>((resolve) => call.on("status", resolve));
+    call.write({ payload: { body: Buffer.from("hi") } });
+    await within(entered.promise, 3000, "first response");
+    await within(server.stop(200), 2000, "stop(200)");
+    const st = await within(statusP, 2000, "client status");
+    assert.equal(st.code, status.UNAVAILABLE, `got ${status[st.code]}: ${st.details}`);
+  });
+
+  for (const secure of [false, true]) {
+    // Connections that never finish the TLS or HTTP/2 handshake must not hold stop() open.
+    it(`stop() resolves soon even while a ${secure ? "TLS" : "plaintext"} client holds a connection without speaking HTTP/2`, T, async () => {
+      const server = h.track(new Server());
+      server.addService(Greeter, { sayHello: () => ({}) });
+      const port = secure
+        ? await server.addSecurePort("127.0.0.1:0", ServerCredentials.ssl({ keyCertPairs: [{ privateKey: tls.serverKey, certChain: tls.serverCert }] }))
+        : await server.addInsecurePort("127.0.0.1:0");
+      server.start();
+      const socket = net.connect(port, "127.0.0.1");
+      socket.on("error", () => {});
+      try {
+        await within(once(socket, "connect"), 2000, "raw connect");
+        await sleep(100);
+        const started = Date.now();
+        const stopped = await Promise.race([server.stop(0).then(() => true), sleep(2000).then(() => false)]);
+        assert.equal(stopped, true, `stop(0) still pending after ${Date.now() - started} ms`);
+      } finally {
+        socket.destroy();
+      }
+    });
+  }
+
+  it("stop() with no calls resolves promptly; a second stop() returns the same promise", T, async () => {
+    const { server } = await h.start((s) => s.addService(Greeter, { sayHello: () => ({}) }));
+    const first = server.stop(1000);
+    assert.equal(server.stop(), first);
+    await within(first, 1500, "stop() of an idle server");
+  });
+
+  it("waitForTermination(timeout) resolves false before stop and true after", T, async () => {
+    const { server } = await h.start((s) => s.addService(Greeter, { sayHello: () => ({}) }));
+    const t0 = Date.now();
+    assert.equal(await server.waitForTermination(100), false);
+    assert.ok(Date.now() - t0 >= 90);
+    const waiting = server.waitForTermination(5000);
+    const forever = server.waitForTermination();
+    await server.stop();
+    assert.equal(await within(waiting, 1000, "waitForTermination"), true);
+    assert.equal(await within(forever, 1000, "waitForTermination()"), true);
+    assert.equal(await server.waitForTermination(10), true);
+  });
+
+  it("await using disposal (Symbol.asyncDispose) stops the server", T, async () => {
+    let target = "";
+    let server!: Server;
+    {
+      await using s = new Server();
+      server = s;
+      s.addService(Greeter, { sayHello: (req) => ({ message: `hello ${req.name}` }) });
+      const port = await s.addInsecurePort("127.0.0.1:0");
+      s.start();
+      target = `127.0.0.1:${port}`;
+      const ok = await h.greeter(target).sayHello("inside", { deadlineMs: 3000 });
+      assert.equal(ok.responses[0]!.message, "hello inside");
+    }
+    assert.equal(await server.waitForTermination(1000), true, "leaving the block must stop the server");
+    await expectCode(h.greeter(target).sayHello("after", { deadlineMs: 3000 }), status.UNAVAILABLE);
+  });
+
+  it("addInsecurePort after stop throws ERR_SB_STOPPED", T, async () => {
+    const { server } = await h.start((s) => s.addService(Greeter, { sayHello: () => ({}) }));
+    await server.stop();
+    await assert.rejects(server.addInsecurePort("127.0.0.1:0"), (err: unknown) => err instanceof SwitchboardError && err.code === ErrorCode.STOPPED);
+  });
+
+  it("activeCalls counts running calls and returns to 0", T, async () => {
+    const entered = deferred();
+    const release = deferred();
+    const { server, target } = await h.start((s) =>
+      s.addService(Greeter, {
+        async sayHello() {
+          entered.resolve();
+          await release.promise;
+          return {};
+        },
+      }),
+    );
+    const call = h.greeter(target).sayHello("x", { deadlineMs: 5000 });
+    await within(entered.promise, 3000, "handler start");
+    assert.equal(server.activeCalls, 1);
+    release.resolve();
+    await call;
+    await until(() => server.activeCalls === 0, 2000, "activeCalls back to 0");
+  });
+});
