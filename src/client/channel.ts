@@ -4,6 +4,7 @@ import type { Duplex } from "node:stream";
 import type { Encoding } from "../codec/compression.js";
 import { ErrorCode, SwitchboardError } from "../errors.js";
 import { EventBus } from "../events.js";
+import { keepAlive } from "../http2/keepalive.js";
 import { Code, RpcError } from "../status.js";
 import { ChannelCredentials } from "./credentials.js";
 import type { ClientEvents } from "./events.js";
@@ -172,7 +173,7 @@ export class Channel implements AsyncDisposable {
         this.lastError = undefined;
         if (this.options.connectionWindowSize !== undefined) session.setLocalWindowSize(this.options.connectionWindowSize);
         this.session = session;
-        this.keepalive(session);
+        keepAlive(session, this.options.keepaliveTimeMs, this.options.keepaliveTimeoutMs);
         if (this.activeCalls === 0) session.unref();
         resolve(session);
       });
@@ -187,31 +188,6 @@ export class Channel implements AsyncDisposable {
 
   private forget(session: http2.ClientHttp2Session): void {
     if (this.session === session) this.session = undefined;
-  }
-
-  private keepalive(session: http2.ClientHttp2Session): void {
-    const interval = this.options.keepaliveTimeMs;
-    if (interval === undefined || !Number.isFinite(interval) || interval <= 0) return;
-    let pending: NodeJS.Timeout | undefined;
-    const tick = setInterval(() => {
-      if (pending || session.closed || session.destroyed) return;
-      pending = setTimeout(() => session.destroy(new Error("keepalive ping timed out")), this.options.keepaliveTimeoutMs);
-      pending.unref();
-      try {
-        session.ping(() => {
-          clearTimeout(pending);
-          pending = undefined;
-        });
-      } catch {
-        clearTimeout(pending);
-        pending = undefined;
-      }
-    }, interval);
-    tick.unref();
-    session.once("close", () => {
-      clearInterval(tick);
-      if (pending) clearTimeout(pending);
-    });
   }
 
   /** Call bookkeeping: an idle channel must not keep the process alive. */

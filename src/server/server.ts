@@ -15,7 +15,7 @@ import { parseAddress } from "./address.js";
 import { ServerCredentials } from "./credentials.js";
 import { bindListener, http2Settings, type Listener } from "./listener.js";
 import { resolveOptions, type ResolvedServerOptions, type ServerOptions } from "./options.js";
-import { watchSession } from "./session-keepalive.js";
+import { keepAlive } from "../http2/keepalive.js";
 
 type State = "new" | "serving" | "stopping" | "stopped";
 
@@ -233,7 +233,7 @@ export class Server implements AsyncDisposable {
         // Only fails on a session that is already closing.
       }
     }
-    watchSession(session, this.options.keepaliveTimeMs, this.options.keepaliveTimeoutMs);
+    keepAlive(session, this.options.keepaliveTimeMs, this.options.keepaliveTimeoutMs);
     if (this.state === "stopping" || this.state === "stopped") session.close();
   }
 

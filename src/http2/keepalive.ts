@@ -1,16 +1,17 @@
 import type { Http2Session } from "node:http2";
 
 /**
- * Pings the client every `intervalMs` and closes the connection when a ping goes
- * unanswered for `timeoutMs` (gRPC keepalive, server side). Timers never hold the
- * process open and are released with the session.
+ * Pings the peer every `intervalMs` and destroys the session when a ping goes
+ * unanswered for `timeoutMs` (gRPC keepalive; used by servers and channels). Timers
+ * never hold the process open and are released with the session.
  */
-export function watchSession(session: Http2Session, intervalMs: number, timeoutMs: number): void {
+export function keepAlive(session: Http2Session, intervalMs: number | undefined, timeoutMs: number): void {
+  if (intervalMs === undefined) return;
   if (!Number.isFinite(intervalMs) || intervalMs <= 0) return;
   let deadline: NodeJS.Timeout | undefined;
   const tick = setInterval(() => {
     if (session.closed || session.destroyed || deadline) return;
-    deadline = setTimeout(() => session.destroy(), timeoutMs);
+    deadline = setTimeout(() => session.destroy(new Error(`keepalive ping not answered within ${timeoutMs} ms`)), timeoutMs);
     deadline.unref();
     try {
       session.ping(() => {
