@@ -1,4 +1,4 @@
-export { Code, codeName, fromError, isCode, RpcError, type RpcErrorOptions, type Status, type StatusDetail } from "./status.js";
+export { Code, codeName, detail, fromError, isCode, RpcError, statusOf, type RpcErrorOptions, type Status, type StatusDetail } from "./status.js";
 export { ErrorCode, SwitchboardError } from "./errors.js";
 export { Metadata, type MetadataInit, type MetadataValue } from "./metadata.js";
 export { Deadline, formatTimeout, parseTimeout } from "./deadline.js";

@@ -1,3 +1,4 @@
+import { fromBinary, toBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import type { Metadata } from "./metadata.js";
 
 /** The 17 gRPC status codes (doc/statuscodes.md in the gRPC repository). */
@@ -74,6 +75,24 @@ export class RpcError extends Error {
     this.details = options.details ?? [];
     this.statusDetailsBin = options.statusDetailsBin;
   }
+
+  /**
+   * Decodes the rich error details of one message type, e.g.
+   * `err.findDetails(BadRequestSchema)`; details of other types are skipped.
+   */
+  findDetails<Desc extends DescMessage>(schema: Desc): MessageShape<Desc>[] {
+    const url = `type.googleapis.com/${schema.typeName}`;
+    const out: MessageShape<Desc>[] = [];
+    for (const d of this.details) {
+      if (d.typeUrl === url || d.typeUrl.endsWith(`/${schema.typeName}`)) out.push(fromBinary(schema, d.value));
+    }
+    return out;
+  }
+}
+
+/** A rich error detail from a protobuf message, ready for `new RpcError(code, msg, { details })`. */
+export function detail<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): StatusDetail {
+  return { typeUrl: `type.googleapis.com/${schema.typeName}`, value: toBinary(schema, message) };
 }
 
 /** The status a finished call reports: code, message and optional rich details. */
