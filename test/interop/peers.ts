@@ -74,6 +74,16 @@ export function startOurServer(tls: boolean): Promise<RunningServer> {
   return startServer(process.execPath, [...TSX, "examples/interop/server.ts", "--port", "0", ...(tls ? ["--use_tls"] : [])]);
 }
 
+/** Debian's python3-grpcio (C-core) interop server (test/interop/python/interop_server.py). */
+export function startPythonServer(tls: boolean): Promise<RunningServer> {
+  return startServer(DEBIAN_PYTHON, ["test/interop/python/interop_server.py", "--port", "0", ...(tls ? ["--use_tls"] : [])]);
+}
+
+/** The @grpc/grpc-js interop server (test/interop/grpcjs/server.ts), started without npx so stop() reaches it. */
+export function startGrpcjsServer(tls: boolean): Promise<RunningServer> {
+  return startServer(process.execPath, [...TSX, "test/interop/grpcjs/server.ts", "--port", "0", ...(tls ? ["--use_tls"] : [])]);
+}
+
 /** One client run: its PASS/FAIL/SKIP lines by case name, and the summary. */
 export interface ClientRun {
   status: number | null;
@@ -132,4 +142,5 @@ export function clientArgs(port: number, tls: boolean): string[] {
 export const CLIENTS = {
   python: { command: DEBIAN_PYTHON, args: ["test/interop/python/interop_client.py"] },
   grpcjs: { command: process.execPath, args: [...TSX, "test/interop/grpcjs/client.ts"] },
+  ours: { command: process.execPath, args: [...TSX, "examples/interop/client.ts"] },
 } as const;
