@@ -1,5 +1,7 @@
 // Starting and running the real interop peers (our server, grpc-js, python3-grpcio) as child processes.
+import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -144,3 +146,56 @@ export const CLIENTS = {
   grpcjs: { command: process.execPath, args: [...TSX, "test/interop/grpcjs/client.ts"] },
   ours: { command: process.execPath, args: [...TSX, "examples/interop/client.ts"] },
 } as const;
+
+/** A case a client is expected to fail against a peer: why, and the exact reason it must print. */
+export interface ExpectedFailure {
+  why: string;
+  reason: string;
+}
+
+/** One interop client run against one server, as a test with a subtest per case. */
+export interface SuiteSpec {
+  client: { command: string; args: readonly string[] };
+  clientName: string;
+  serverName: string;
+  start: (tls: boolean) => Promise<RunningServer>;
+  skip?: string | undefined;
+  expectedFailures?: Readonly<Record<string, ExpectedFailure>>;
+  /** The TLS name the client checks the certificate against (omitted: the client's default). */
+  tlsOverride?: string | undefined;
+}
+
+/** Registers the plaintext and TLS runs of one client against one server. */
+export function interopSuite(spec: SuiteSpec): void {
+  const expectedFailures = spec.expectedFailures ?? {};
+  const failures = Object.keys(expectedFailures).length;
+  const title = failures === 0 ? `all ${CASES.length} interop cases pass` : `every case passes except the ${failures} listed`;
+  for (const tls of [false, true]) {
+    test(`${spec.clientName} -> ${spec.serverName}${tls ? " over TLS" : ""}: ${title}`, { skip: spec.skip, timeout: 300_000 }, async (t) => {
+      const server = await spec.start(tls);
+      try {
+        const override = tls && spec.tlsOverride ? ["--server_host_override", spec.tlsOverride] : [];
+        const run = await runClient(spec.client.command, [...spec.client.args, ...clientArgs(server.port, tls), ...override]);
+        for (const name of CASES) {
+          await t.test(name, () => {
+            const r = run.cases.get(name);
+            assert.ok(r, `no result line for ${name}:\n${run.output}`);
+            const expected = expectedFailures[name];
+            if (expected) {
+              assert.equal(r.verdict, "FAIL", `${name} should fail against the ${spec.serverName} because ${expected.why}; got ${r.verdict} ${r.detail}`);
+              assert.equal(r.detail, expected.reason, `${name} failed for another reason than: ${expected.why}`);
+            } else {
+              // Every case is expressible by every client here; a SKIP would mean a lost case.
+              assert.equal(r.verdict, "PASS", `${name}: ${r.detail}`);
+            }
+          });
+        }
+        assert.equal(run.cases.size, CASES.length, run.output);
+        assert.match(run.output, new RegExp(`^${CASES.length - failures} passed, ${failures} failed`, "m"), run.output);
+        assert.equal(run.status, failures === 0 ? 0 : 1, run.output);
+      } finally {
+        await server.stop();
+      }
+    });
+  }
+}
