@@ -28,11 +28,11 @@ export function parseTimeout(value: string): ParsedTimeout {
 /** Formats milliseconds as a `grpc-timeout` value with at most 8 digits, rounding up. */
 export function formatTimeout(ms: number): string {
   const t = Math.max(0, ms);
-  if (t * 1e6 < 1e8) return `${Math.ceil(t * 1e6)}n`;
-  if (t * 1000 < 1e8) return `${Math.ceil(t * 1000)}u`;
-  if (t < 1e8) return `${Math.ceil(t)}m`;
-  if (t / 1000 < 1e8) return `${Math.ceil(t / 1000)}S`;
-  if (t / 60_000 < 1e8) return `${Math.ceil(t / 60_000)}M`;
+  // The finest unit whose rounded-up value still fits in 8 digits.
+  for (const [unit, perMs] of [["n", 1e6], ["u", 1e3], ["m", 1], ["S", 1e-3], ["M", 1 / 60_000]] as const) {
+    const value = Math.ceil(t * perMs);
+    if (value < 1e8) return `${value}${unit}`;
+  }
   return `${Math.min(99_999_999, Math.ceil(t / 3_600_000))}H`;
 }
 

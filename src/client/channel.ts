@@ -69,7 +69,8 @@ export class Channel implements AsyncDisposable {
   private failures = 0;
   private nextAttemptAt = 0;
   private lastError: RpcError | undefined;
-  private activeCalls = 0;
+  /** Calls running per session: a session holds the process open only while it has some. */
+  private readonly callsOn = new WeakMap<http2.ClientHttp2Session, number>();
   private readonly sessions = new Set<http2.ClientHttp2Session>();
 
   /**
@@ -174,7 +175,7 @@ export class Channel implements AsyncDisposable {
         if (this.options.connectionWindowSize !== undefined) session.setLocalWindowSize(this.options.connectionWindowSize);
         this.session = session;
         keepAlive(session, this.options.keepaliveTimeMs, this.options.keepaliveTimeoutMs);
-        if (this.activeCalls === 0) session.unref();
+        session.unref();
         resolve(session);
       });
       // A draining or lost connection takes no new calls; the next call dials again.
@@ -192,11 +193,15 @@ export class Channel implements AsyncDisposable {
 
   /** Call bookkeeping: an idle channel must not keep the process alive. */
   callStarted(session: http2.ClientHttp2Session): void {
-    if (this.activeCalls++ === 0) session.ref();
+    const n = this.callsOn.get(session) ?? 0;
+    this.callsOn.set(session, n + 1);
+    if (n === 0) session.ref();
   }
 
   callEnded(session: http2.ClientHttp2Session): void {
-    if (--this.activeCalls === 0 && !session.destroyed) session.unref();
+    const n = (this.callsOn.get(session) ?? 1) - 1;
+    this.callsOn.set(session, n);
+    if (n === 0 && !session.destroyed) session.unref();
   }
 
   /** Closes the channel: new calls fail, running calls may finish, then the connection closes. */

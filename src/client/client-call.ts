@@ -84,6 +84,14 @@ export class ClientCall<Req, Res> implements AsyncIterable<Res>, AsyncDisposable
   private waiter: Waiter | undefined;
   private paused = false;
   private drainWaiter: Waiter | undefined;
+  /** Response headers (not trailers-only) arrived; recvInitialMetadata waits for their listeners. */
+  private gotHeaders = false;
+  /** The status from the trailers, held until the response data has ended too. */
+  private pendingStatus: { status: Status; metadata: Metadata } | undefined;
+  /** Set while async recvTrailingMetadata listeners run. */
+  private trailersEvent: Promise<void> | undefined;
+  /** The last error node:http2 reported on the stream (tells a lost connection from a reset). */
+  private streamError: NodeJS.ErrnoException | undefined;
 
   constructor(
     readonly channel: Channel,
@@ -181,7 +189,7 @@ export class ClientCall<Req, Res> implements AsyncIterable<Res>, AsyncDisposable
 
   private async open(end: boolean): Promise<void> {
     if (this.error) throw this.error;
-    const session = await this.channel.getSession(this.options.waitForReady ?? false);
+    const session = await this.connect();
     if (this.error) throw this.error;
     let metadata = this.metadata;
     if (this.channel.events.has("sendRequest")) {
@@ -212,8 +220,9 @@ export class ClientCall<Req, Res> implements AsyncIterable<Res>, AsyncDisposable
     this.peer = describePeer(session);
     this.channel.callStarted(session);
     this.reader = new EnvelopeReader(this.channel.options.maxReceiveMessageLength, (e) => this.onEnvelope(e), (err) => this.fail(err, true));
-    stream.on("error", () => {
-      // The stream's 'close' reports why it ended.
+    stream.on("error", (err: NodeJS.ErrnoException) => {
+      // The stream's 'close' reports why it ended; the error tells a lost connection from a reset.
+      this.streamError = err;
     });
     stream.on("response", (h, _flags, raw?: string[]) => this.onResponse(h, raw));
     stream.on("data", (chunk: Buffer) => this.reader!.push(chunk));
@@ -221,6 +230,18 @@ export class ClientCall<Req, Res> implements AsyncIterable<Res>, AsyncDisposable
     stream.on("trailers", (h, _flags, raw?: string[]) => this.onTrailers(h, raw));
     stream.on("drain", () => this.settleDrain());
     stream.on("close", () => this.onClose());
+  }
+
+  /** A session for this call; with waitForReady, failed attempts are retried until the call ends. */
+  private async connect(): Promise<ClientHttp2Session> {
+    const wait = this.options.waitForReady ?? false;
+    for (;;) {
+      try {
+        return await this.channel.getSession(wait);
+      } catch (err) {
+        if (!wait || this.error || this.channel.state === "shutdown") throw err;
+      }
+    }
   }
 
   private settleDrain(err?: RpcError): void {
@@ -252,16 +273,27 @@ export class ClientCall<Req, Res> implements AsyncIterable<Res>, AsyncDisposable
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Res> {
-    for (;;) {
-      const m = await this.recvMessage();
-      if (m === null) return;
-      yield m;
+    let complete = false;
+    try {
+      for (;;) {
+        const m = await this.recvMessage();
+        if (m === null) {
+          complete = true;
+          return;
+        }
+        yield m;
+      }
+    } finally {
+      // Leaving the loop early (break, return, a throw in the body) means the rest is not wanted.
+      if (!complete && !this.status) void this.cancel();
     }
   }
 
   /** Waits for the trailers; throws the RpcError when the status is not OK. */
   async recvTrailingMetadata(): Promise<Metadata> {
     await this.sendRequest();
+    // Unread messages must flow into the queue for the end of the data (and the status) to arrive.
+    if (this.paused && this.stream) this.stream.resume();
     await this.finished;
     return this.trailingMetadata ?? new MetadataClass();
   }
@@ -286,9 +318,7 @@ export class ClientCall<Req, Res> implements AsyncIterable<Res>, AsyncDisposable
     const httpStatus = Number(headers[":status"]);
     const contentType = String(headers["content-type"] ?? "");
     if (headers["grpc-status"] !== undefined && httpStatus === 200) {
-      // Trailers-only: these headers are the trailers.
-      this.initialMetadata = new MetadataClass();
-      this.settleHeaders();
+      // Trailers-only: these headers are the trailers (and there is no initial metadata).
       this.onTrailers(headers, raw);
       return;
     }
@@ -306,6 +336,7 @@ export class ClientCall<Req, Res> implements AsyncIterable<Res>, AsyncDisposable
       return;
     }
     this.responseEncoding = encoding;
+    this.gotHeaders = true;
     const metadata = metadataFromHeaders(headers, raw);
     if (this.channel.events.has("recvInitialMetadata")) {
       void this.channel.events.dispatch("recvInitialMetadata", { metadata }).then((e) => {
@@ -338,7 +369,8 @@ export class ClientCall<Req, Res> implements AsyncIterable<Res>, AsyncDisposable
   private onDataEnd(): void {
     this.dataEnded = true;
     if (this.reader?.partial) this.fail(new RpcError(Code.INTERNAL, "response ended in the middle of a message"), true);
-    else this.wake();
+    else this.settleWhenDataEnded();
+    this.wake();
   }
 
   private async decode(env: Envelope): Promise<Res> {
@@ -366,29 +398,58 @@ export class ClientCall<Req, Res> implements AsyncIterable<Res>, AsyncDisposable
   }
 
   private onTrailers(headers: IncomingHttpHeaders, raw: string[] | undefined): void {
-    if (this.status) return;
+    if (this.status || this.pendingStatus) return;
     const status = statusFromHeaders(headers);
     const metadata = metadataFromHeaders(headers, raw);
     if (this.channel.events.has("recvTrailingMetadata")) {
-      void this.channel.events
+      this.trailersEvent = this.channel.events
         .dispatch("recvTrailingMetadata", { metadata, status: status.code, statusMessage: status.message, statusDetails: status.details ?? [] })
-        .then((e) => this.settle(status, e.metadata));
+        .then((e) => {
+          this.trailersEvent = undefined;
+          this.pendingStatus = { status, metadata: e.metadata };
+          this.settleWhenDataEnded();
+        });
     } else {
-      this.settle(status, metadata);
+      this.pendingStatus = { status, metadata };
+      this.settleWhenDataEnded();
     }
+  }
+
+  /**
+   * The status is final only once the response data has ended too: trailers can overtake
+   * DATA still buffered in a paused stream, and a message cut short turns OK into INTERNAL.
+   */
+  private settleWhenDataEnded(closed = false): void {
+    const pending = this.pendingStatus;
+    if (!pending || this.status) return;
+    if (!this.dataEnded && !closed) {
+      if (this.paused) this.stream?.resume();
+      return;
+    }
+    if (this.reader?.partial) {
+      this.fail(new RpcError(Code.INTERNAL, "response ended in the middle of a message"), false);
+      return;
+    }
+    this.settle(pending.status, pending.metadata);
   }
 
   private onClose(): void {
     this.clearTimer();
     if (this.session) this.channel.callEnded(this.session);
     this.settleDrain(this.error ?? new RpcError(Code.CANCELLED, "stream closed"));
+    if (this.trailersEvent) {
+      void this.trailersEvent.then(() => this.onClose());
+      return;
+    }
     if (this.status) return;
+    if (this.pendingStatus) return this.settleWhenDataEnded(true);
     const stream = this.stream!;
     const rst = stream.rstCode ?? constants.NGHTTP2_NO_ERROR;
-    if (rst !== constants.NGHTTP2_NO_ERROR) {
+    const err = this.streamError;
+    if (this.session?.destroyed || (err && err.code !== "ERR_HTTP2_STREAM_ERROR")) {
+      this.fail(new RpcError(Code.UNAVAILABLE, `connection lost before the call finished${err ? `: ${err.message}` : ""}`, { cause: err }), false);
+    } else if (rst !== constants.NGHTTP2_NO_ERROR) {
       this.fail(new RpcError(codeFromRstCode(rst), `stream reset by the server with ${rstCodeName(rst)}`), false);
-    } else if (this.session?.destroyed || this.session?.closed) {
-      this.fail(new RpcError(Code.UNAVAILABLE, "connection lost before the call finished"), false);
     } else {
       this.fail(new RpcError(Code.INTERNAL, "stream closed without a gRPC status"), false);
     }
@@ -404,7 +465,12 @@ export class ClientCall<Req, Res> implements AsyncIterable<Res>, AsyncDisposable
     if (status.code !== Code.OK) {
       this.error = new RpcError(status.code, status.message, { metadata: trailing, details: status.details });
     }
-    this.settleHeaders();
+    // Without response headers (trailers-only or a failure) recvInitialMetadata settles now;
+    // with them it settles when their listeners are done.
+    if (!this.gotHeaders) {
+      if (status.code === Code.OK) this.initialMetadata ??= new MetadataClass();
+      this.settleHeaders();
+    }
     this.settleFinished(this.error);
     this.wake();
   }
