@@ -355,7 +355,8 @@ export class ClientCall<Req, Res> implements AsyncIterable<Res>, AsyncDisposable
       return;
     }
     if (++this.received > 1 && (this.method.kind === "unary" || this.method.kind === "client_streaming")) {
-      this.fail(new RpcError(Code.INTERNAL, "server sent more than one response message for a unary method"), true);
+      // statuscodes.md: a response cardinality violation is UNIMPLEMENTED on the client.
+      this.fail(new RpcError(Code.UNIMPLEMENTED, "server sent more than one response message for a unary method"), true);
       return;
     }
     this.inbox.push(env);
@@ -463,7 +464,7 @@ export class ClientCall<Req, Res> implements AsyncIterable<Res>, AsyncDisposable
     this.trailingMetadata = trailing;
     this.clearTimer();
     if (status.code !== Code.OK) {
-      this.error = new RpcError(status.code, status.message, { metadata: trailing, details: status.details });
+      this.error = new RpcError(status.code, status.message, { metadata: trailing, details: status.details, statusDetailsBin: status.statusDetailsBin });
     }
     // Without response headers (trailers-only or a failure) recvInitialMetadata settles now;
     // with them it settles when their listeners are done.

@@ -1,0 +1,239 @@
+// Shared helpers for the test/client tests: a Scope that owns every channel, server,
+// bare node:http2 server, TCP proxy and child process a test creates and closes them all
+// (bounded in time) in afterEach, plus small assertion helpers for RpcError outcomes.
+import * as http2 from "node:http2";
+import * as net from "node:net";
+import * as assert from "node:assert/strict";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { Channel, Code, codeName, RpcError, Server, ServerCredentials, type ChannelOptions, type ServerOptions } from "../../src/index.js";
+import { HelloReplySchema } from "../../examples/gen/helloworld/helloworld_pb.js";
+import { frame, within } from "../server/helpers.js";
+
+export { deferred, frame, T, tls, unframe, until, within } from "../server/helpers.js";
+
+export interface StartedServer {
+  server: Server;
+  port: number;
+  /** `127.0.0.1:<port>` or the unix address it was bound to. */
+  target: string;
+}
+
+export interface BareServer {
+  server: http2.Http2Server;
+  port: number;
+  target: string;
+  /** Server-side sessions accepted so far (open or closed). */
+  sessions: http2.ServerHttp2Session[];
+}
+
+export interface Proxy {
+  port: number;
+  target: string;
+  /** TCP connections accepted so far. */
+  readonly accepted: number;
+  /** TCP connections currently open. */
+  readonly open: number;
+  /** Cuts every connection at once (both sides), like a lost network. */
+  dropAll(): void;
+}
+
+/** Owns what one test creates; `close()` releases all of it. */
+export class Scope {
+  private channels: Channel[] = [];
+  private servers: Server[] = [];
+  private cleanups: (() => void | Promise<void>)[] = [];
+
+  /** A channel closed (and its connections cut by stopping the servers) at the end of the test. */
+  channel(target: string, options: ChannelOptions = {}): Channel {
+    const ch = new Channel(target, options);
+    this.channels.push(ch);
+    return ch;
+  }
+
+  /** Tracks a channel created elsewhere. */
+  trackChannel<C extends Channel>(ch: C): C {
+    this.channels.push(ch);
+    return ch;
+  }
+
+  /** Tracks a server created elsewhere. */
+  trackServer(server: Server): Server {
+    this.servers.push(server);
+    return server;
+  }
+
+  /** Runs `fn` at cleanup. */
+  defer(fn: () => void | Promise<void>): void {
+    this.cleanups.push(fn);
+  }
+
+  /** A started Switchboard server on loopback (or `address`), set up by `setup`. */
+  async server(setup: (s: Server) => void, options: ServerOptions = {}, address = "127.0.0.1:0", credentials?: ServerCredentials): Promise<StartedServer> {
+    const server = this.trackServer(new Server(options));
+    setup(server);
+    const port = credentials ? await server.addSecurePort(address, credentials) : await server.addInsecurePort(address);
+    server.start();
+    return { server, port, target: address.startsWith("unix:") ? address : `127.0.0.1:${port}` };
+  }
+
+  /** A bare node:http2 server on 127.0.0.1 whose streams go to `onStream` (to fake any response). */
+  async bare(onStream: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => void, options: http2.ServerOptions = {}): Promise<BareServer> {
+    const server = http2.createServer(options);
+    const sessions: http2.ServerHttp2Session[] = [];
+    server.on("session", (s) => {
+      sessions.push(s);
+      s.on("error", () => {});
+    });
+    server.on("stream", (stream, headers) => {
+      stream.on("error", () => {});
+      onStream(stream, headers);
+    });
+    server.on("error", () => {});
+    const port = await listen(server);
+    this.defer(async () => {
+      for (const s of sessions) if (!s.destroyed) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    });
+    return { server, port, target: `127.0.0.1:${port}`, sessions };
+  }
+
+  /** A TCP server that accepts and then does whatever `onSocket` does (nothing: a silent peer). */
+  async rawTcp(onSocket: (socket: net.Socket) => void = () => {}): Promise<{ port: number; target: string; sockets: net.Socket[] }> {
+    const sockets: net.Socket[] = [];
+    const server = net.createServer((socket) => {
+      sockets.push(socket);
+      socket.on("error", () => {});
+      onSocket(socket);
+    });
+    const port = await listen(server);
+    this.defer(async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    });
+    return { port, target: `127.0.0.1:${port}`, sockets };
+  }
+
+  /** A counting TCP proxy in front of 127.0.0.1:`backendPort`. */
+  async proxy(backendPort: number): Promise<Proxy> {
+    let accepted = 0;
+    const pairs = new Set<[net.Socket, net.Socket]>();
+    const server = net.createServer((down) => {
+      accepted++;
+      const up = net.connect(backendPort, "127.0.0.1");
+      const pair: [net.Socket, net.Socket] = [down, up];
+      pairs.add(pair);
+      const end = () => {
+        pairs.delete(pair);
+        down.destroy();
+        up.destroy();
+      };
+      down.on("error", end).on("close", end);
+      up.on("error", end).on("close", end);
+      down.pipe(up);
+      up.pipe(down);
+    });
+    const port = await listen(server);
+    this.defer(async () => {
+      for (const [a, b] of pairs) {
+        a.destroy();
+        b.destroy();
+      }
+      await new Promise<void>((r) => server.close(() => r()));
+    });
+    return {
+      port,
+      target: `127.0.0.1:${port}`,
+      get accepted() {
+        return accepted;
+      },
+      get open() {
+        return pairs.size;
+      },
+      dropAll() {
+        for (const [a, b] of [...pairs]) {
+          a.destroy();
+          b.destroy();
+        }
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    for (const ch of this.channels.splice(0)) ch.close();
+    const servers = this.servers.splice(0);
+    const cleanups = this.cleanups.splice(0).reverse();
+    await within(
+      (async () => {
+        await Promise.all(servers.map((s) => s.stop(0)));
+        for (const fn of cleanups) await fn();
+      })(),
+      5000,
+      "test cleanup",
+    );
+  }
+}
+
+function listen(server: net.Server | http2.Http2Server): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve((server.address() as net.AddressInfo).port);
+    });
+  });
+}
+
+/** A TCP port on 127.0.0.1 that nothing listens on (bound, then released). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  const port = await listen(server);
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+/** Awaits `promise`, which must reject with an RpcError of `code` (and a message matching `message`). */
+export async function expectRpcError(promise: Promise<unknown>, code: Code, message?: RegExp): Promise<RpcError> {
+  let value: unknown;
+  try {
+    value = await promise;
+  } catch (err) {
+    if (!(err instanceof RpcError)) throw new Error(`expected RpcError ${codeName(code)} but got ${String(err)}`, { cause: err });
+    assert.equal(codeName(err.code), codeName(code), `expected ${codeName(code)} but got ${err.message}`);
+    if (message) assert.match(err.rawMessage, message);
+    return err;
+  }
+  throw new Error(`expected RpcError ${codeName(code)} but the call succeeded with ${JSON.stringify(value)}`);
+}
+
+/** Milliseconds since `start`. */
+export function since(start: number): number {
+  return performance.now() - start;
+}
+
+/** A HelloReply as protobuf bytes (for bare servers). */
+export function helloReplyBytes(message: string): Uint8Array {
+  return toBinary(HelloReplySchema, create(HelloReplySchema, { message }));
+}
+
+/** Answers a bare-server stream like a gRPC server: headers, framed messages, then trailers. */
+export function respondGrpc(
+  stream: http2.ServerHttp2Stream,
+  messages: Uint8Array[],
+  trailers: http2.OutgoingHttpHeaders = { "grpc-status": "0" },
+  headers: http2.OutgoingHttpHeaders = {},
+): void {
+  stream.respond({ ":status": 200, "content-type": "application/grpc", ...headers }, { waitForTrailers: true });
+  stream.on("wantTrailers", () => stream.sendTrailers(trailers));
+  for (const m of messages) stream.write(frame(m));
+  stream.end();
+}
+
+/** Reads a bare-server request body to its end. */
+export function readBody(stream: http2.ServerHttp2Stream): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    stream.on("data", (c: Buffer) => chunks.push(c));
+    stream.on("end", () => resolve(Buffer.concat(chunks)));
+    stream.on("close", () => resolve(Buffer.concat(chunks)));
+  });
+}
