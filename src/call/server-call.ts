@@ -1,7 +1,7 @@
 import { constants, type OutgoingHttpHeaders, type ServerHttp2Stream } from "node:http2";
 import * as zlib from "node:zlib";
 import { ACCEPT_ENCODING, decompress, isEncoding, type Encoding } from "../codec/compression.js";
-import { EnvelopeReader, frameMessage, type Envelope } from "../codec/envelope.js";
+import { EnvelopeReader, frameMessage, type Envelope, type EnvelopeSink } from "../codec/envelope.js";
 import { MAX_TIMER_MS, type Deadline } from "../deadline.js";
 import { ErrorCode, SwitchboardError } from "../errors.js";
 import { encodeGrpcMessage } from "../grpc/percent.js";
@@ -44,7 +44,7 @@ type Waiter = { resolve: () => void; reject: (err: RpcError) => void };
  * limit, writes responses under flow control, and sends the status exactly once.
  * It is both the context of context-style handlers and the stream of stream-style ones.
  */
-export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Req, Res> {
+export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Req, Res>, EnvelopeSink {
   readonly method: MethodInfo;
   readonly contentType: string;
   readonly requestEncoding: Encoding;
@@ -59,6 +59,8 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
   private statusCode: Code = Code.OK;
   private statusDetails = "";
   private headersSent = false;
+  /** The status actually went out (trailers sent); `done` alone only means it was decided. */
+  private delivered = false;
   /** The status has been sent, or the stream is gone. */
   private done = false;
   private ended = false;
@@ -67,13 +69,15 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
   private timer: NodeJS.Timeout | undefined;
   private pendingTrailers: OutgoingHttpHeaders | undefined;
 
-  private readonly reader: EnvelopeReader;
+  /** @internal the request parser, fed by the stream's 'data' events */
+  readonly reader: EnvelopeReader;
   private inbox: Envelope[] = [];
   private received = 0;
   private clientEnded = false;
   private recvFailure: RpcError | undefined;
   private waiters: Waiter[] = [];
   private paused = false;
+  private onRequestComplete: (() => void) | undefined;
 
   private sendEncoding: Encoding;
   private skipCompression = false;
@@ -93,13 +97,13 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
     this.peer = facts.session.peer;
     this.sendEncoding = "identity";
     if (env.defaultCompression !== "identity") this.setCompression(env.defaultCompression);
-    this.reader = new EnvelopeReader(env.maxReceiveMessageLength, (e) => this.onEnvelope(e), (err) => this.failReceive(err));
-    stream.on("data", (chunk: Buffer) => this.reader.push(chunk));
-    stream.on("end", () => this.onClientEnd());
-    stream.on("aborted", () => this.cancelled(new RpcError(Code.CANCELLED, "call cancelled by the client")));
-    stream.on("close", () => this.onClose());
-    stream.on("wantTrailers", () => this.onWantTrailers());
-    stream.on("drain", () => this.settleDrain());
+    this.reader = new EnvelopeReader(env.maxReceiveMessageLength, this);
+    // Shared listener functions find the call through the stream: no closures per call.
+    (stream as CallStream)[CALL] = this;
+    stream.on("data", onStreamData);
+    stream.on("end", onStreamEnd);
+    stream.on("aborted", onStreamAborted);
+    stream.on("close", onStreamClose);
     if (facts.deadline) {
       const ms = facts.deadline.timeRemaining();
       this.timer = setTimeout(() => this.expire(), Math.min(ms, MAX_TIMER_MS));
@@ -247,7 +251,8 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
     for (const w of this.waiters.splice(0)) err ? w.reject(err) : w.resolve();
   }
 
-  private onEnvelope(env: Envelope): void {
+  /** EnvelopeSink: one request message arrived. */
+  onEnvelope(env: Envelope): void {
     if (this.done) return;
     if (env.compressed && this.requestEncoding === "identity") {
       return this.failReceive(new RpcError(Code.INTERNAL, "compressed flag set on a message but the request has no grpc-encoding"));
@@ -263,10 +268,56 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
     this.wake();
   }
 
-  private onClientEnd(): void {
+  /** @internal */
+  onClientEnd(): void {
     this.clientEnded = true;
     if (this.reader.partial) this.failReceive(new RpcError(Code.INTERNAL, "request ended in the middle of a message"));
     else this.wake();
+    const ready = this.onRequestComplete;
+    if (ready && !this.recvFailure && !this.done) {
+      this.onRequestComplete = undefined;
+      ready();
+    }
+  }
+
+  /**
+   * Runs `fn` once the whole request has arrived without error (unary-request methods
+   * start their handler only then, as other gRPC servers do). Never runs it otherwise.
+   */
+  whenRequestComplete(fn: () => void): void {
+    if (this.clientEnded) {
+      if (!this.recvFailure && !this.done) fn();
+    } else {
+      this.onRequestComplete = fn;
+    }
+  }
+
+  /**
+   * The one request message of a complete unary request, decoded synchronously; NEEDS_ASYNC
+   * when it needs asynchronous work (decompression) or is missing, so the caller takes the async path.
+   */
+  takeUnarySync(): Req | typeof NEEDS_ASYNC {
+    if (this.inbox.length !== 1 || this.inbox[0]!.compressed) return NEEDS_ASYNC;
+    const env = this.inbox.shift()!;
+    this.lastMessageCompressed = false;
+    try {
+      return this.def.deserialize(env.data);
+    } catch (err) {
+      throw this.receiveError(new RpcError(Code.INTERNAL, `could not parse request message: ${(err as Error).message}`, { cause: err }));
+    }
+  }
+
+  /** Sends the single response of a unary-response call and its status, without waiting on flow control. */
+  respondUnary(response: Res): void {
+    if (this.done) return;
+    if (this.statusCode === Code.OK) {
+      try {
+        this.writeMessage(response);
+      } catch (err) {
+        return this.complete(err);
+      }
+    }
+    this.complete();
   }
 
   private async decode(env: Envelope): Promise<Req> {
@@ -296,6 +347,11 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
     return err;
   }
 
+  /** EnvelopeSink: the request stream broke the framing rules. */
+  onFramingError(err: RpcError): void {
+    this.failReceive(err);
+  }
+
   private failReceive(err: RpcError): void {
     if (this.recvFailure) return;
     this.recvFailure = err;
@@ -317,15 +373,26 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
     headers["grpc-accept-encoding"] = ACCEPT_ENCODING;
     if (this.sendEncoding !== "identity") headers["grpc-encoding"] = this.sendEncoding;
     try {
-      this.stream.respond(headers, { waitForTrailers: true });
+      this.stream.respond(headers, RESPOND_WITH_TRAILERS);
     } catch (err) {
       this.initial = undefined;
       throw new RpcError(Code.INTERNAL, `invalid initial metadata: ${(err as Error).message}`, { cause: err });
     }
     this.headersSent = true;
+    this.stream.on("wantTrailers", onStreamWantTrailers);
   }
 
   async sendMessage(message: Res): Promise<void> {
+    if (!this.writeMessage(message)) {
+      await new Promise<void>((resolve, reject) => {
+        if (this.drainWaiters.length === 0) this.stream.once("drain", onStreamDrain);
+        this.drainWaiters.push({ resolve, reject });
+      });
+    }
+  }
+
+  /** Serializes, compresses and writes one message; false when the stream asks us to wait for 'drain'. */
+  private writeMessage(message: Res): boolean {
     if (this.done) throw this.endReason ?? new SwitchboardError(ErrorCode.CALL_STATE, "cannot send a message after the status was sent");
     let data: Uint8Array;
     try {
@@ -344,14 +411,11 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
       compressed = true;
     }
     this.skipCompression = false;
-    if (!this.stream.write(frameMessage(data, compressed))) {
-      await new Promise<void>((resolve, reject) => {
-        this.drainWaiters.push({ resolve, reject });
-      });
-    }
+    return this.stream.write(frameMessage(data, compressed));
   }
 
-  private settleDrain(err?: RpcError): void {
+  /** @internal */
+  settleDrain(err?: RpcError): void {
     if (this.drainWaiters.length === 0) return;
     for (const w of this.drainWaiters.splice(0)) err ? w.reject(err) : w.resolve();
   }
@@ -378,6 +442,10 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
     if (this.done) return;
     this.done = true;
     this.clearTimer();
+    if (status.code === Code.OK && !status.message && (!metadata || metadata.size === 0) && this.headersSent) {
+      // The common end of a successful call: a shared, never-mutated trailers object.
+      return this.endWithTrailers(OK_TRAILERS);
+    }
     const trailers: OutgoingHttpHeaders = {};
     if (metadata) metadata.writeHeaders(trailers as Record<string, string | string[]>);
     trailers["grpc-status"] = String(status.code);
@@ -392,17 +460,23 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
     if (!this.headersSent) {
       this.headersSent = true;
       try {
-        stream.respond({ ...trailers, ":status": 200, "content-type": this.contentType }, { endStream: true });
+        stream.respond({ ...trailers, ":status": 200, "content-type": this.contentType }, RESPOND_AND_END);
       } catch (err) {
         // Metadata node:http2 refuses must not cost the client its status.
-        stream.respond(fallbackTrailers(err, this.contentType), { endStream: true });
+        stream.respond(fallbackTrailers(err, this.contentType), RESPOND_AND_END);
       }
+      this.delivered = true;
       this.stopClient();
     } else {
-      this.pendingTrailers = trailers;
-      stream.end();
+      this.endWithTrailers(trailers);
     }
     this.settleDrain();
+  }
+
+  private endWithTrailers(trailers: OutgoingHttpHeaders): void {
+    if (this.stream.destroyed || this.stream.closed) return;
+    this.pendingTrailers = trailers;
+    this.stream.end();
   }
 
   /** After the status, a client still sending is told to stop without calling that an error. */
@@ -414,7 +488,8 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
     if (!this.stream.destroyed && !this.stream.closed) this.stream.close(constants.NGHTTP2_NO_ERROR);
   }
 
-  private onWantTrailers(): void {
+  /** @internal */
+  onWantTrailers(): void {
     const trailers = this.pendingTrailers ?? { "grpc-status": String(Code.OK) };
     this.pendingTrailers = undefined;
     if (this.stream.destroyed) return;
@@ -423,6 +498,7 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
     } catch (err) {
       this.stream.sendTrailers(fallbackTrailers(err));
     }
+    this.delivered = true;
     this.stopClient();
   }
 
@@ -455,10 +531,14 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
     if (this.controller && !this.controller.signal.aborted) this.controller.abort(reason);
   }
 
-  private onClose(): void {
+  /** @internal */
+  onClose(): void {
     if (!this.done) {
       this.done = true;
       this.cancelled(new RpcError(Code.CANCELLED, "stream closed before the call finished"));
+    } else if (!this.delivered) {
+      // The response was still queued (e.g. a large unary reply) when the client went away.
+      this.cancelled(new RpcError(Code.CANCELLED, "stream closed before the status was delivered"));
     }
     this.clearTimer();
     this.settleDrain(this.endReason);
@@ -508,6 +588,33 @@ function fallbackTrailers(err: unknown, contentType?: string): OutgoingHttpHeade
   };
   if (contentType) Object.assign(t, { ":status": 200, "content-type": contentType });
   return t;
+}
+
+/** takeUnarySync() could not decode synchronously. */
+export const NEEDS_ASYNC: unique symbol = Symbol("switchboard.needsAsync");
+const CALL = Symbol("switchboard.call");
+type CallStream = ServerHttp2Stream & { [CALL]: ServerCall<any, any> };
+const RESPOND_WITH_TRAILERS = { waitForTrailers: true, sendDate: false } as const;
+const RESPOND_AND_END = { endStream: true, sendDate: false } as const;
+const OK_TRAILERS: OutgoingHttpHeaders = Object.freeze({ "grpc-status": "0" }) as OutgoingHttpHeaders;
+
+function onStreamData(this: CallStream, chunk: Buffer): void {
+  this[CALL].reader.push(chunk);
+}
+function onStreamEnd(this: CallStream): void {
+  this[CALL].onClientEnd();
+}
+function onStreamAborted(this: CallStream): void {
+  this[CALL].cancelled(new RpcError(Code.CANCELLED, "call cancelled by the client"));
+}
+function onStreamClose(this: CallStream): void {
+  this[CALL].onClose();
+}
+function onStreamWantTrailers(this: CallStream): void {
+  this[CALL].onWantTrailers();
+}
+function onStreamDrain(this: CallStream): void {
+  this[CALL].settleDrain();
 }
 
 function acceptsEncoding(header: string | undefined, encoding: string): boolean {

@@ -219,7 +219,10 @@ export class ClientCall<Req, Res> implements AsyncIterable<Res>, AsyncDisposable
     this.session = session;
     this.peer = describePeer(session);
     this.channel.callStarted(session);
-    this.reader = new EnvelopeReader(this.channel.options.maxReceiveMessageLength, (e) => this.onEnvelope(e), (err) => this.fail(err, true));
+    this.reader = new EnvelopeReader(this.channel.options.maxReceiveMessageLength, {
+      onEnvelope: (e) => this.onEnvelope(e),
+      onFramingError: (err) => this.fail(err, true),
+    });
     stream.on("error", (err: NodeJS.ErrnoException) => {
       // The stream's 'close' reports why it ended; the error tells a lost connection from a reset.
       this.streamError = err;

@@ -11,6 +11,12 @@ export interface Envelope {
 
 const EMPTY = Buffer.alloc(0);
 
+/** Where an EnvelopeReader delivers messages and its one framing error (an object, so no closures per call). */
+export interface EnvelopeSink {
+  onEnvelope(env: Envelope): void;
+  onFramingError(err: RpcError): void;
+}
+
 /**
  * Splits an incoming byte stream into length-prefixed gRPC messages. The length is
  * checked against the receive limit as soon as the 5-byte prefix is in, so an
@@ -26,8 +32,7 @@ export class EnvelopeReader {
 
   constructor(
     private readonly maxLength: number,
-    private readonly onEnvelope: (env: Envelope) => void,
-    private readonly onError: (err: RpcError) => void,
+    private readonly sink: EnvelopeSink,
   ) {}
 
   /** Whether bytes of an unfinished message are held (a truncated body at end of stream). */
@@ -67,7 +72,7 @@ export class EnvelopeReader {
       const data = this.need === 0 ? EMPTY : buf.subarray(off, off + this.need);
       off += this.need;
       this.need = -1;
-      this.onEnvelope({ compressed: this.flags === FLAG_COMPRESSED, data });
+      this.sink.onEnvelope({ compressed: this.flags === FLAG_COMPRESSED, data });
     }
     if (off < buf.length && !this.failed) {
       const rest = buf.subarray(off);
@@ -80,7 +85,7 @@ export class EnvelopeReader {
     this.failed = true;
     this.pending = [];
     this.pendingBytes = 0;
-    this.onError(err);
+    this.sink.onFramingError(err);
   }
 }
 

@@ -3,10 +3,10 @@ import type { Http2Session } from "node:http2";
 import type { Duplex } from "node:stream";
 import type { DescService } from "@bufbuild/protobuf";
 import { chainInterceptors, type ServerInterceptor } from "../call/interceptors.js";
-import type { CallEnv, ServerCall } from "../call/server-call.js";
+import { NEEDS_ASYNC, type CallEnv, type ServerCall } from "../call/server-call.js";
 import { ErrorCode, SwitchboardError } from "../errors.js";
 import { createStreamListener, type DispatchCore } from "../grpc/dispatch.js";
-import type { MethodDefinition } from "../service/method.js";
+import { isUnaryRequest, type MethodDefinition } from "../service/method.js";
 import type { GenericRpcHandler, RpcMethodHandler } from "../service/raw.js";
 import { Router, type ServiceInterceptor } from "../service/router.js";
 import { typedMethods, type ServiceImpl, type StreamServiceImpl } from "../service/typed.js";
@@ -33,6 +33,7 @@ export class Server implements AsyncDisposable {
   private readonly sockets = new Set<Duplex>();
   private readonly calls = new Set<ServerCall>();
   private readonly runHandler: ReturnType<typeof chainInterceptors>;
+  private readonly hasInterceptors: boolean;
   private readonly onStream: ReturnType<typeof createStreamListener>;
   private state: State = "new";
   private running = 0;
@@ -53,6 +54,7 @@ export class Server implements AsyncDisposable {
     this.router.setServiceInterceptors(service);
     for (const h of options.handlers ?? []) this.router.addGeneric(h);
     this.runHandler = chainInterceptors(continuation);
+    this.hasInterceptors = continuation.length > 0;
     this.terminated = new Promise((resolve) => (this.markTerminated = resolve));
     const env: CallEnv = {
       maxReceiveMessageLength: this.options.maxReceiveMessageLength,
@@ -239,6 +241,38 @@ export class Server implements AsyncDisposable {
 
   private run(call: ServerCall, def: MethodDefinition): void {
     this.calls.add(call);
+    // Unary-request handlers start once the whole request is in, like grpc-go's and C-core's.
+    if (isUnaryRequest(def.kind)) call.whenRequestComplete(() => this.invoke(call, def));
+    else this.invoke(call, def);
+  }
+
+  private invoke(call: ServerCall, def: MethodDefinition): void {
+    if (def.unary && !this.hasInterceptors) {
+      // Fast path for plain unary handlers: no promises unless the handler returns one.
+      let request: unknown;
+      try {
+        request = call.takeUnarySync();
+      } catch (err) {
+        return call.complete(err);
+      }
+      if (request !== NEEDS_ASYNC) {
+        let response: unknown;
+        try {
+          response = def.unary(request, call);
+        } catch (err) {
+          return call.complete(err ?? new Error("handler threw without a reason"));
+        }
+        if (isThenable(response)) {
+          response.then(
+            (r) => call.respondUnary(r),
+            (err: unknown) => call.complete(err ?? new Error("handler rejected without a reason")),
+          );
+        } else {
+          call.respondUnary(response);
+        }
+        return;
+      }
+    }
     let result: Promise<void> | void;
     try {
       result = this.runHandler(call, def.handler);
@@ -246,7 +280,7 @@ export class Server implements AsyncDisposable {
       call.complete(err ?? new Error("handler threw without a reason"));
       return;
     }
-    if (result && typeof result.then === "function") {
+    if (isThenable(result)) {
       result.then(
         () => call.complete(),
         (err: unknown) => call.complete(err ?? new Error("handler rejected without a reason")),
@@ -261,6 +295,10 @@ export class Server implements AsyncDisposable {
     this.running--;
     if (this.calls.size === 0) this.callsDrained?.();
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === "object" && typeof (value as { then?: unknown }).then === "function";
 }
 
 function waitFor(condition: () => boolean, maxMs: number): Promise<void> {

@@ -1,4 +1,5 @@
 import type { DescMessage } from "@bufbuild/protobuf";
+import type { ServerCallContext } from "../call/context.js";
 import type { ServerCall } from "../call/server-call.js";
 
 /** The four gRPC call types, named as protobuf-es names them. */
@@ -26,6 +27,11 @@ export interface MethodDefinition<I = any, O = any> extends MethodInfo {
   readonly deserialize: (bytes: Uint8Array) => I;
   readonly serialize: (message: O) => Uint8Array;
   readonly handler: CallHandler;
+  /**
+   * The context-style unary function behind `handler`, when there is one: lets the server
+   * run simple unary calls without promise machinery (same semantics as `handler`).
+   */
+  readonly unary?: (request: I, ctx: ServerCallContext) => unknown;
   /** Present for typed services; lets other codecs (JSON) and reflection see the schema. */
   readonly input?: DescMessage;
   readonly output?: DescMessage;

@@ -1,3 +1,4 @@
+import type { ServerCallContext } from "../call/context.js";
 import { adaptContextHandler } from "../call/shapes.js";
 import { ErrorCode, SwitchboardError } from "../errors.js";
 import type { Metadata } from "../metadata.js";
@@ -104,6 +105,7 @@ export class Router {
       deserialize: found.requestDeserializer ?? identity,
       serialize: found.responseSerializer ?? passBytes,
       handler: adaptContextHandler(kind, behavior as never),
+      unary: kind === "unary" ? (behavior as (req: unknown, ctx: ServerCallContext) => unknown).bind(found) : undefined,
     };
     if (!byPath) this.converted.set(found, (byPath = new Map()));
     byPath.set(path, def);

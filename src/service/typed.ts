@@ -67,6 +67,7 @@ export function typedMethods(service: DescService, impl: object, style: HandlerS
     defs.push({
       ...describeMethod(method),
       handler: style === "stream" ? adaptStreamHandler(bound) : adaptContextHandler(method.methodKind, bound),
+      unary: style === "context" && method.methodKind === "unary" ? bound : undefined,
     });
   }
   return defs;

@@ -6,7 +6,7 @@ import { Code, type RpcError } from "../../src/index.js";
 function collect(max = 1024) {
   const got: Envelope[] = [];
   const errors: RpcError[] = [];
-  const reader = new EnvelopeReader(max, (e) => got.push(e), (e) => errors.push(e));
+  const reader = new EnvelopeReader(max, { onEnvelope: (e) => got.push(e), onFramingError: (e) => errors.push(e) });
   return { reader, got, errors };
 }
 
