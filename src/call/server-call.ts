@@ -102,7 +102,6 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
     (stream as CallStream)[CALL] = this;
     stream.on("data", onStreamData);
     stream.on("end", onStreamEnd);
-    stream.on("aborted", onStreamAborted);
     stream.on("close", onStreamClose);
     if (facts.deadline) {
       const ms = facts.deadline.timeRemaining();
@@ -365,6 +364,11 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
 
   private ensureHeaders(): void {
     if (this.headersSent) return;
+    if (!this.initial && this.sendEncoding === "identity") {
+      // The usual case: headers shared by every call with this content type (node copies them).
+      this.respondWith(plainHeaders(this.contentType));
+      return;
+    }
     const headers: OutgoingHttpHeaders = {};
     // Metadata first, protocol headers last: the protocol's own values always win.
     if (this.initial) this.initial.writeHeaders(headers as Record<string, string | string[]>);
@@ -372,6 +376,10 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
     headers["content-type"] = this.contentType;
     headers["grpc-accept-encoding"] = ACCEPT_ENCODING;
     if (this.sendEncoding !== "identity") headers["grpc-encoding"] = this.sendEncoding;
+    this.respondWith(headers);
+  }
+
+  private respondWith(headers: OutgoingHttpHeaders): void {
     try {
       this.stream.respond(headers, RESPOND_WITH_TRAILERS);
     } catch (err) {
@@ -534,8 +542,9 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
   /** @internal */
   onClose(): void {
     if (!this.done) {
+      // A client RST_STREAM lands here too: node emits 'close' right after 'aborted'.
       this.done = true;
-      this.cancelled(new RpcError(Code.CANCELLED, "stream closed before the call finished"));
+      this.cancelled(new RpcError(Code.CANCELLED, this.stream.rstCode ? "call cancelled by the client" : "stream closed before the call finished"));
     } else if (!this.delivered) {
       // The response was still queued (e.g. a large unary reply) when the client went away.
       this.cancelled(new RpcError(Code.CANCELLED, "stream closed before the status was delivered"));
@@ -598,14 +607,24 @@ const RESPOND_WITH_TRAILERS = { waitForTrailers: true, sendDate: false } as cons
 const RESPOND_AND_END = { endStream: true, sendDate: false } as const;
 const OK_TRAILERS: OutgoingHttpHeaders = Object.freeze({ "grpc-status": "0" }) as OutgoingHttpHeaders;
 
+const plainHeaderCache = new Map<string, OutgoingHttpHeaders>();
+
+/** Response headers without metadata or compression, made once per content type. */
+function plainHeaders(contentType: string): OutgoingHttpHeaders {
+  let h = plainHeaderCache.get(contentType);
+  if (!h) {
+    h = Object.freeze({ ":status": 200, "content-type": contentType, "grpc-accept-encoding": ACCEPT_ENCODING }) as OutgoingHttpHeaders;
+    // Content types come from clients; keep the cache from growing without bound.
+    if (plainHeaderCache.size < 64) plainHeaderCache.set(contentType, h);
+  }
+  return h;
+}
+
 function onStreamData(this: CallStream, chunk: Buffer): void {
   this[CALL].reader.push(chunk);
 }
 function onStreamEnd(this: CallStream): void {
   this[CALL].onClientEnd();
-}
-function onStreamAborted(this: CallStream): void {
-  this[CALL].cancelled(new RpcError(Code.CANCELLED, "call cancelled by the client"));
 }
 function onStreamClose(this: CallStream): void {
   this[CALL].onClose();
