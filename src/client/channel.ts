@@ -1,5 +1,6 @@
 import * as http2 from "node:http2";
 import * as net from "node:net";
+import * as tls from "node:tls";
 import type { Duplex } from "node:stream";
 import type { Encoding } from "../codec/compression.js";
 import { ErrorCode, SwitchboardError } from "../errors.js";
@@ -45,6 +46,8 @@ interface Target {
   /** The URL node:http2 connects to (scheme + authority). */
   url: string;
   authority: string;
+  host?: string;
+  port?: number;
   unixPath?: string;
 }
 
@@ -135,18 +138,8 @@ export class Channel implements AsyncDisposable {
     const connectOptions: http2.SecureClientSessionOptions = { settings, maxSessionMemory: 32 };
     if (this.options.createConnection) {
       connectOptions.createConnection = this.options.createConnection;
-    } else if (this.target.unixPath) {
-      const path = this.target.unixPath;
-      connectOptions.createConnection = () => net.connect(path);
-    }
-    if (tls) {
-      Object.assign(connectOptions, tls.extra, {
-        ca: tls.rootCerts,
-        key: tls.privateKey,
-        cert: tls.certChain,
-        ALPNProtocols: ["h2"],
-      });
-      if (tls.serverNameOverride) connectOptions.servername = tls.serverNameOverride;
+    } else {
+      connectOptions.createConnection = () => this.openSocket();
     }
     return new Promise((resolve, reject) => {
       const session = http2.connect(this.target.url, connectOptions);
@@ -185,6 +178,31 @@ export class Channel implements AsyncDisposable {
         this.sessions.delete(session);
       });
     });
+  }
+
+  /** The transport for a new session: TCP or a Unix socket, TLS when asked, Nagle off. */
+  private openSocket(): Duplex {
+    const { host, port, unixPath } = this.target;
+    const where: net.NetConnectOpts = unixPath ? { path: unixPath } : { host: host!, port: port! };
+    const tlsOptions = this.credentials.tls;
+    let socket: net.Socket;
+    if (tlsOptions) {
+      const servername = tlsOptions.serverNameOverride ?? (host && net.isIP(host) === 0 ? host : undefined);
+      socket = tls.connect({
+        ...tlsOptions.extra,
+        ...where,
+        ca: tlsOptions.rootCerts,
+        key: tlsOptions.privateKey,
+        cert: tlsOptions.certChain,
+        ALPNProtocols: ["h2"],
+        servername,
+      } as tls.ConnectionOptions);
+    } else {
+      socket = net.connect(where);
+    }
+    // Small frames must not wait for the peer's delayed ACK (Nagle): gRPC calls are latency-bound.
+    socket.setNoDelay(true);
+    return socket;
   }
 
   private forget(session: http2.ClientHttp2Session): void {
@@ -234,5 +252,6 @@ function parseTarget(target: string, scheme: string, override: string | undefine
   const m = /^(\[[^\]]+\]|[^:/]+):(\d{1,5})$/.exec(target);
   if (!m || Number(m[2]) > 65535) throw new SwitchboardError(ErrorCode.BAD_ADDRESS, `target ${JSON.stringify(target)} must be host:port, [v6]:port or unix:/path`);
   const hostPort = `${m[1]}:${m[2]}`;
-  return { url: `${scheme}://${hostPort}`, authority: override ? `${override}:${m[2]}` : hostPort };
+  const host = m[1]!.startsWith("[") ? m[1]!.slice(1, -1) : m[1]!;
+  return { url: `${scheme}://${hostPort}`, authority: override ? `${override}:${m[2]}` : hostPort, host, port: Number(m[2]) };
 }

@@ -1,5 +1,6 @@
 import * as http2 from "node:http2";
 import type { Http2Session } from "node:http2";
+import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { DescService } from "@bufbuild/protobuf";
 import { chainInterceptors, type ServerInterceptor } from "../call/interceptors.js";
@@ -142,6 +143,8 @@ export class Server implements AsyncDisposable {
 
   private wire(server: http2.Http2Server | http2.Http2SecureServer): void {
     server.on("connection", (socket: Duplex) => {
+      // Small frames must not wait for the peer's delayed ACK (Nagle): gRPC calls are latency-bound.
+      (socket as Partial<Socket>).setNoDelay?.(true);
       this.sockets.add(socket);
       socket.once("close", () => this.sockets.delete(socket));
     });
