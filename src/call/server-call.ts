@@ -9,6 +9,7 @@ import { decodeRequestMetadata } from "../grpc/request-metadata.js";
 import { encodeStatusDetails } from "../grpc/status-details.js";
 import { Metadata, type MetadataInit } from "../metadata.js";
 import { isUnaryRequest, type MethodDefinition, type MethodInfo } from "../service/method.js";
+import { guardOf, type ConnectionGuard } from "../server/connection-guard.js";
 import { authContextOf, peerIdentityKeyOf, type SessionInfo } from "../server/session-info.js";
 import { Code, fromError, RpcError, statusOf, type Status, type StatusDetail } from "../status.js";
 import type { AuthContext, ServerStream, TrailingStatus } from "./context.js";
@@ -78,6 +79,7 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
   private waiters: Waiter[] = [];
   private paused = false;
   private onRequestComplete: (() => void) | undefined;
+  private readonly guard: ConnectionGuard | undefined;
 
   private sendEncoding: Encoding;
   private skipCompression = false;
@@ -95,6 +97,7 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
     this.deadline = facts.deadline;
     this.userAgent = facts.userAgent;
     this.peer = facts.session.peer;
+    this.guard = guardOf(stream.session);
     this.sendEncoding = "identity";
     if (env.defaultCompression !== "identity") this.setCompression(env.defaultCompression);
     this.reader = new EnvelopeReader(env.maxReceiveMessageLength, this);
@@ -380,6 +383,7 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
   }
 
   private respondWith(headers: OutgoingHttpHeaders): void {
+    this.guard?.sawActivity();
     try {
       this.stream.respond(headers, RESPOND_WITH_TRAILERS);
     } catch (err) {
@@ -419,6 +423,7 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
       compressed = true;
     }
     this.skipCompression = false;
+    this.guard?.sawActivity();
     return this.stream.write(frameMessage(data, compressed));
   }
 
@@ -562,6 +567,11 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
       clearTimeout(this.timer);
       this.timer = undefined;
     }
+  }
+
+  /** Whether the client reset the stream before our status went out. */
+  get resetByClient(): boolean {
+    return !this.delivered && (this.stream.rstCode ?? 0) !== constants.NGHTTP2_NO_ERROR;
   }
 
   /** Whether the status has been sent or the stream is gone. */

@@ -17,6 +17,12 @@ const MAPPING: Record<string, (v: number, o: ServerOptions) => void> = {
   "grpc.keepalive_timeout_ms": (v, o) => (o.keepaliveTimeoutMs = v),
   "grpc.max_metadata_size": (v, o) => (o.maxHeaderListSize = v),
   "grpc.http2.max_frame_size": (v, o) => (o.maxFrameSize = v),
+  "grpc.http2.min_ping_interval_without_data_ms": (v, o) => (o.keepaliveMinTimeMs = v),
+  "grpc.keepalive_permit_without_calls": (v, o) => (o.keepalivePermitWithoutCalls = v !== 0),
+  "grpc.http2.max_ping_strikes": (v, o) => (o.maxPingStrikes = v),
+  "grpc.max_connection_idle_ms": (v, o) => (o.maxConnectionIdleMs = v),
+  "grpc.max_connection_age_ms": (v, o) => (o.maxConnectionAgeMs = v),
+  "grpc.max_connection_age_grace_ms": (v, o) => (o.maxConnectionAgeGraceMs = v),
   "grpc.default_compression_algorithm": (v, o) => {
     const name = COMPRESSION[v];
     if (!name) throw new SwitchboardError(ErrorCode.BAD_OPTION, `grpc.default_compression_algorithm must be 0, 1 or 2, not ${v}`);

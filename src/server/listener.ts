@@ -34,7 +34,7 @@ export async function bindListener(target: ListenTarget, credentials: ServerCred
     maxSessionMemory: 32,
   };
   const server = credentials.tls
-    ? http2.createSecureServer({ ...base, ...credentials.tls, ALPNProtocols: ["h2"], allowHTTP1: false })
+    ? http2.createSecureServer({ ...base, ...credentials.tls, ALPNProtocols: ["h2"], allowHTTP1: false, handshakeTimeout: o.handshakeTimeoutMs })
     : http2.createServer(base);
   if (target.kind === "unix") removeStaleSocket(target.path);
   await new Promise<void>((resolve, reject) => {

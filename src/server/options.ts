@@ -2,6 +2,7 @@ import type { Encoding } from "../codec/compression.js";
 import type { ServerInterceptor } from "../call/interceptors.js";
 import type { GenericRpcHandler } from "../service/raw.js";
 import type { ServiceInterceptor } from "../service/router.js";
+import type { GuardOptions } from "./connection-guard.js";
 import { fromGrpcChannelArgs, type GrpcChannelArgs } from "./grpc-options.js";
 
 /** Options for `new Server()`; every limit has a bounded default. */
@@ -16,7 +17,7 @@ export interface ServerOptions {
   maxSendMessageLength?: number;
   /** Concurrent streams per connection, advertised in SETTINGS (default 256). */
   maxConcurrentStreams?: number;
-  /** Calls running at once on the whole server; excess calls get RESOURCE_EXHAUSTED (default unlimited, grpcio `maximum_concurrent_rpcs`). */
+  /** Calls running at once on the whole server; excess calls get RESOURCE_EXHAUSTED (default 10,000; grpcio `maximum_concurrent_rpcs`). */
   maximumConcurrentRpcs?: number;
   /** Response compression for every call unless a handler chooses otherwise (default identity). */
   compression?: Encoding;
@@ -36,6 +37,23 @@ export interface ServerOptions {
   maxFrameSize?: number;
   /** Caps every call's deadline, whether or not the client sent one. */
   maxDeadlineMs?: number;
+  /** Client pings closer together than this earn a strike (default 5 min, as in gRPC). */
+  keepaliveMinTimeMs?: number;
+  /** Allow client pings while the connection has no calls (default false). */
+  keepalivePermitWithoutCalls?: boolean;
+  /** Ping strikes tolerated before GOAWAY ENHANCE_YOUR_CALM "too_many_pings" (default 2). */
+  maxPingStrikes?: number;
+  /** A connection must finish its TLS and HTTP/2 handshake (client SETTINGS) within this (default 20 s). */
+  handshakeTimeoutMs?: number;
+  /** GOAWAY a connection that had no calls for this long (default: never; gRPC A9). */
+  maxConnectionIdleMs?: number;
+  /** GOAWAY a connection this old, ±10 % jitter (default: never; gRPC A9). */
+  maxConnectionAgeMs?: number;
+  /** After the age GOAWAY, cut the connection when this grace has passed (default: never). */
+  maxConnectionAgeGraceMs?: number;
+  /** Stream resets by a client tolerated in a burst (default 200), then per second (default 50); beyond: GOAWAY. */
+  resetBurst?: number;
+  resetRatePerSecond?: number;
   /** grpcio-style channel arguments (`[["grpc.max_receive_message_length", n], ...]`); they override the fields above. */
   grpcOptions?: GrpcChannelArgs;
 }
@@ -55,6 +73,8 @@ export interface ResolvedServerOptions {
   connectionWindowSize: number | undefined;
   maxFrameSize: number | undefined;
   maxDeadlineMs: number | undefined;
+  handshakeTimeoutMs: number;
+  guard: GuardOptions;
 }
 
 /** Fills in defaults. */
@@ -64,7 +84,7 @@ export function resolveOptions(options: ServerOptions): ResolvedServerOptions {
     maxReceiveMessageLength: o.maxReceiveMessageLength ?? 4 * 1024 * 1024,
     maxSendMessageLength: o.maxSendMessageLength ?? Number.MAX_SAFE_INTEGER,
     maxConcurrentStreams: o.maxConcurrentStreams ?? 256,
-    maximumConcurrentRpcs: o.maximumConcurrentRpcs ?? Infinity,
+    maximumConcurrentRpcs: o.maximumConcurrentRpcs ?? 10_000,
     compression: o.compression ?? "identity",
     maxHeaderListSize: o.maxHeaderListSize ?? 16 * 1024,
     maxHeaderListPairs: o.maxHeaderListPairs ?? 128,
@@ -74,5 +94,16 @@ export function resolveOptions(options: ServerOptions): ResolvedServerOptions {
     connectionWindowSize: o.connectionWindowSize,
     maxFrameSize: o.maxFrameSize,
     maxDeadlineMs: o.maxDeadlineMs,
+    handshakeTimeoutMs: o.handshakeTimeoutMs ?? 20_000,
+    guard: {
+      keepaliveMinTimeMs: o.keepaliveMinTimeMs ?? 5 * 60 * 1000,
+      keepalivePermitWithoutCalls: o.keepalivePermitWithoutCalls ?? false,
+      maxPingStrikes: o.maxPingStrikes ?? 2,
+      maxConnectionIdleMs: o.maxConnectionIdleMs ?? Infinity,
+      maxConnectionAgeMs: o.maxConnectionAgeMs ?? Infinity,
+      maxConnectionAgeGraceMs: o.maxConnectionAgeGraceMs ?? Infinity,
+      resetBurst: o.resetBurst ?? 200,
+      resetRatePerSecond: o.resetRatePerSecond ?? 50,
+    },
   };
 }

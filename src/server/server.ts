@@ -17,6 +17,7 @@ import { ServerCredentials } from "./credentials.js";
 import { bindListener, http2Settings, type Listener } from "./listener.js";
 import { resolveOptions, type ResolvedServerOptions, type ServerOptions } from "./options.js";
 import { keepAlive } from "../http2/keepalive.js";
+import { ConnectionGuard, guardOf } from "./connection-guard.js";
 
 type State = "new" | "serving" | "stopping" | "stopped";
 
@@ -239,11 +240,16 @@ export class Server implements AsyncDisposable {
       }
     }
     keepAlive(session, this.options.keepaliveTimeMs, this.options.keepaliveTimeoutMs);
+    new ConnectionGuard(session, this.options.guard);
+    // Until the client's SETTINGS arrive, silence ends the connection (a peer that never speaks).
+    session.setTimeout(this.options.handshakeTimeoutMs, () => session.destroy());
+    session.once("remoteSettings", () => session.setTimeout(0));
     if (this.state === "stopping" || this.state === "stopped") session.close();
   }
 
   private run(call: ServerCall, def: MethodDefinition): void {
     this.calls.add(call);
+    guardOf(call.stream.session)?.callStarted();
     // Unary-request handlers start once the whole request is in, like grpc-go's and C-core's.
     if (isUnaryRequest(def.kind)) call.whenRequestComplete(() => this.invoke(call, def));
     else this.invoke(call, def);
@@ -294,7 +300,7 @@ export class Server implements AsyncDisposable {
   }
 
   private onCallEnd(call: ServerCall): void {
-    this.calls.delete(call);
+    if (this.calls.delete(call)) guardOf(call.stream.session)?.callEnded(call.resetByClient);
     this.running--;
     if (this.calls.size === 0) this.callsDrained?.();
   }

@@ -1,0 +1,141 @@
+import { constants, type Http2Session } from "node:http2";
+
+/** Per-connection protections, from ServerOptions (all times in milliseconds). */
+export interface GuardOptions {
+  /** Pings closer together than this earn a strike (grpc-go EnforcementPolicy.MinTime). */
+  keepaliveMinTimeMs: number;
+  /** Whether pings are allowed while the connection has no calls (EnforcementPolicy.PermitWithoutStream). */
+  keepalivePermitWithoutCalls: boolean;
+  /** Strikes tolerated before GOAWAY `too_many_pings`. */
+  maxPingStrikes: number;
+  /** A connection without calls for this long gets GOAWAY (gRPC A9 MAX_CONNECTION_IDLE). */
+  maxConnectionIdleMs: number;
+  /** A connection older than this (±10 % jitter) gets GOAWAY (A9 MAX_CONNECTION_AGE). */
+  maxConnectionAgeMs: number;
+  /** After the age GOAWAY, running calls get this long before the connection is cut (A9 MAX_CONNECTION_AGE_GRACE). */
+  maxConnectionAgeGraceMs: number;
+  /** Client stream resets tolerated in a burst, then at `resetRatePerSecond` (rapid reset, CVE-2023-44487). */
+  resetBurst: number;
+  resetRatePerSecond: number;
+}
+
+/** Pings without calls are held to this interval when they are not permitted outright (grpc-go). */
+const IDLE_PING_MIN_MS = 2 * 60 * 60 * 1000;
+/** How long a GOAWAY frame gets to leave before the connection is destroyed. */
+const GOAWAY_FLUSH_MS = 50;
+
+const guards = new WeakMap<Http2Session, ConnectionGuard>();
+
+/** The guard of a session, if it has one. */
+export function guardOf(session: Http2Session | undefined): ConnectionGuard | undefined {
+  return session ? guards.get(session) : undefined;
+}
+
+/**
+ * Enforces keepalive policy, idle and age limits, and rapid-reset limits on one
+ * HTTP/2 connection. All timers are unref'd and released when the session closes.
+ */
+export class ConnectionGuard {
+  private calls = 0;
+  private lastPingAt = -Infinity;
+  private pingStrikes = 0;
+  private resetTokens: number;
+  private resetRefillAt = performance.now();
+  private idleTimer: NodeJS.Timeout | undefined;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private closing = false;
+  /** Set when we sent headers or data: the next ping is welcome again (grpc-go resetPingStrikes). */
+  private activity = false;
+
+  constructor(
+    private readonly session: Http2Session,
+    private readonly o: GuardOptions,
+  ) {
+    guards.set(session, this);
+    this.resetTokens = o.resetBurst;
+    session.on("ping", () => this.onPing());
+    session.once("close", () => this.release());
+    this.armIdle();
+    if (Number.isFinite(o.maxConnectionAgeMs)) {
+      const jitter = 1 + (Math.random() * 0.2 - 0.1);
+      this.later(o.maxConnectionAgeMs * jitter, () => this.retire());
+    }
+  }
+
+  callStarted(): void {
+    this.calls++;
+    if (this.idleTimer) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = undefined;
+    }
+  }
+
+  callEnded(resetByClient: boolean): void {
+    this.calls--;
+    if (resetByClient) this.onClientReset();
+    if (this.calls === 0) this.armIdle();
+  }
+
+  /** Our side sent something: pings answering it (BDP probes) must not count as abuse. */
+  sawActivity(): void {
+    this.activity = true;
+  }
+
+  private onPing(): void {
+    const now = performance.now();
+    if (this.activity) {
+      this.activity = false;
+      this.pingStrikes = 0;
+      this.lastPingAt = -Infinity;
+    }
+    const min = this.calls > 0 || this.o.keepalivePermitWithoutCalls ? this.o.keepaliveMinTimeMs : Math.max(this.o.keepaliveMinTimeMs, IDLE_PING_MIN_MS);
+    if (now - this.lastPingAt < min && ++this.pingStrikes > this.o.maxPingStrikes) {
+      this.abandon(constants.NGHTTP2_ENHANCE_YOUR_CALM, "too_many_pings");
+    }
+    this.lastPingAt = now;
+  }
+
+  private onClientReset(): void {
+    const now = performance.now();
+    this.resetTokens = Math.min(this.o.resetBurst, this.resetTokens + ((now - this.resetRefillAt) / 1000) * this.o.resetRatePerSecond);
+    this.resetRefillAt = now;
+    if (--this.resetTokens < 0) this.abandon(constants.NGHTTP2_ENHANCE_YOUR_CALM, "too_many_resets");
+  }
+
+  private armIdle(): void {
+    if (!Number.isFinite(this.o.maxConnectionIdleMs) || this.idleTimer || this.closing) return;
+    this.idleTimer = setTimeout(() => this.retire(), this.o.maxConnectionIdleMs);
+    this.idleTimer.unref();
+  }
+
+  /** Graceful: GOAWAY now, running calls continue; cut the connection after the age grace. */
+  private retire(): void {
+    if (this.closing || this.session.closed || this.session.destroyed) return;
+    this.closing = true;
+    this.session.close();
+    if (Number.isFinite(this.o.maxConnectionAgeGraceMs)) this.later(this.o.maxConnectionAgeGraceMs, () => this.session.destroy());
+  }
+
+  /** Abusive peer: GOAWAY with an error code and debug data, then cut the connection. */
+  private abandon(code: number, reason: string): void {
+    if (this.session.destroyed) return;
+    this.closing = true;
+    try {
+      this.session.goaway(code, undefined, Buffer.from(reason));
+    } catch {
+      // The session may already be going away; destroying it below is what matters.
+    }
+    this.later(GOAWAY_FLUSH_MS, () => this.session.destroy());
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const t = setTimeout(fn, Math.min(ms, 2 ** 31 - 1));
+    t.unref();
+    this.timers.push(t);
+  }
+
+  private release(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    for (const t of this.timers) clearTimeout(t);
+  }
+}
