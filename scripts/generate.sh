@@ -3,9 +3,16 @@
 # The gRPC interop protos come from Debian's grpc-proto package (/usr/share/grpc-proto).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-npx buf generate proto --template buf.gen.yaml
+lib=$(mktemp -d)
 stage=$(mktemp -d)
-trap 'rm -rf "$stage"' EXIT
+trap 'rm -rf "$lib" "$stage"' EXIT
+# Library protos: ours (proto/) plus health and reflection from grpc-proto.
+cp -r proto/. "$lib/"
+mkdir -p "$lib/grpc/health/v1" "$lib/grpc/reflection/v1" "$lib/grpc/reflection/v1alpha"
+cp /usr/share/grpc-proto/grpc/health/v1/health.proto "$lib/grpc/health/v1/"
+cp /usr/share/grpc-proto/grpc/reflection/v1/reflection.proto "$lib/grpc/reflection/v1/"
+cp /usr/share/grpc-proto/grpc/reflection/v1alpha/reflection.proto "$lib/grpc/reflection/v1alpha/"
+npx buf generate "$lib" --template buf.gen.yaml
 mkdir -p "$stage/grpc/testing" "$stage/helloworld"
 cp /usr/share/grpc-proto/grpc/testing/{test,messages,empty}.proto "$stage/grpc/testing/"
 cp examples/helloworld/helloworld.proto "$stage/helloworld/"
