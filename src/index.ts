@@ -30,6 +30,7 @@ export {
 export type { ResolvedHandler, ServiceInterceptor } from "./service/router.js";
 export { typedMethods, type HandlerFor, type ServiceImpl, type StreamServiceImpl } from "./service/typed.js";
 export { Server } from "./server/server.js";
+export { gracefulExit, type GracefulExitOptions, type Stoppable } from "./server/graceful-exit.js";
 export type { ServerOptions } from "./server/options.js";
 export { fromGrpcChannelArgs, type GrpcChannelArgs } from "./server/grpc-options.js";
 export { ServerCredentials, type KeyCertPair } from "./server/credentials.js";

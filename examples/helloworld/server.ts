@@ -1,5 +1,5 @@
 // The helloworld Greeter on Switchboard: `npm start` runs this on 127.0.0.1:50051.
-import { Server, type ServiceImpl } from "../../src/index.js";
+import { gracefulExit, Server, type ServiceImpl } from "../../src/index.js";
 import { Greeter } from "../gen/helloworld/helloworld_pb.js";
 
 /** Greeter implementation with context-style handlers. */
@@ -19,15 +19,9 @@ async function main(): Promise<void> {
   server.addService(Greeter, greeter);
   const bound = await server.addInsecurePort(`${host}:${port}`);
   server.start();
+  // First SIGINT/SIGTERM: stop gracefully (5 s grace). Second: exit at once.
+  gracefulExit([server], { graceMs: 5000, onStopped: () => process.stdout.write("stopped\n") });
   process.stdout.write(`Greeter listening on ${host}:${bound}\n`);
-  let signals = 0;
-  const onSignal = () => {
-    // First signal: stop gracefully (5 s grace). Second: exit at once.
-    if (++signals > 1) process.exit(130);
-    void server.stop(5000).then(() => process.stdout.write("stopped\n"));
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
   await server.waitForTermination();
 }
 
