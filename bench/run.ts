@@ -1,0 +1,570 @@
+// The benchmark suite: `npm run bench` (full, < 10 min), `npm run bench -- --quick` (smoke,
+// < 2 min), `--only NAME[,NAME]` for some scenarios, `--list` for their names.
+// Results (markdown) go to stdout, progress to stderr. See docs/performance.md.
+//
+// Servers run pinned to CPU 0 (taskset -c 0), every load generator (h2load, the client load
+// processes, the memory helper) pinned to CPU 1. Rounds alternate sb, grpc-js, ceiling;
+// tables show medians over the rounds.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { checkOk, type CheckResult } from "./lib/check.js";
+import { h2load, type H2loadResult } from "./lib/h2load.js";
+import { installCleanup, killAll, Lines, spawnNode } from "./lib/proc.js";
+import { fmt, table, type Metric } from "./lib/report.js";
+import { BenchServer, cpuMs, LOAD_CPU, SERVER_KINDS, SERVER_LABEL, startServers, stopServers, type ServerKind, type ServerStats } from "./lib/servers.js";
+import { median } from "./lib/stats.js";
+import {
+  CLIENT_STREAM_COUNT,
+  CLIENT_STREAM_SIZE,
+  LARGE,
+  SMALL,
+  STREAM_COUNT,
+  STREAM_SIZE,
+  frame,
+  path,
+  payloadBytes,
+  requests,
+  streamSummaryBytes,
+} from "./lib/workload.js";
+
+// ---- command line ----------------------------------------------------------------------
+
+const argv = process.argv.slice(2);
+const QUICK = argv.includes("--quick");
+const ONLY = argv.flatMap((a, i) => (argv[i - 1] === "--only" ? a.split(",") : a.startsWith("--only=") ? a.slice(7).split(",") : []));
+/** Full runs stop starting new scenarios after this, so the suite stays under 10 minutes. */
+const BUDGET_MS = QUICK ? 110_000 : 570_000;
+const q = <T>(full: T, quick: T): T => (QUICK ? quick : full);
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+const log = (msg: string) => process.stderr.write(`${msg}\n`);
+const out = (text: string) => process.stdout.write(text);
+
+installCleanup();
+const tmp = mkdtempSync(join(tmpdir(), "switchboard-bench-"));
+process.on("exit", () => rmSync(tmp, { recursive: true, force: true }));
+
+function bodyFile(name: string, bytes: Buffer): string {
+  const file = join(tmp, `${name}.bin`);
+  writeFileSync(file, bytes);
+  return file;
+}
+
+// ---- shared server pool -----------------------------------------------------------------
+
+let pool: BenchServer[] | undefined;
+
+/** The three servers for the throughput scenarios, (re)started when one of them died. */
+async function servers(): Promise<BenchServer[]> {
+  if (pool?.every((s) => s.alive)) return pool;
+  if (pool) {
+    log(`  a server died (${pool.filter((s) => !s.alive).map((s) => s.label).join(", ")}); restarting all three`);
+    await stopServers(pool);
+  }
+  pool = undefined;
+  log("  starting servers (taskset -c 0) ...");
+  pool = await startServers();
+  log(`  ${pool.map((s) => `${s.label} :${s.port}`).join(", ")}`);
+  return pool;
+}
+
+// ---- results for the summary -------------------------------------------------------------
+
+/** scenario -> metric -> column -> per-round values */
+const results = new Map<string, Map<string, Record<string, number[]>>>();
+
+function record(scenario: string, metrics: readonly Metric[]): void {
+  results.set(scenario, new Map(metrics.map((m) => [m.label, m.values])));
+}
+
+function med(scenario: string, metric: string, column: string): number {
+  return median(results.get(scenario)?.get(metric)?.[column] ?? []);
+}
+
+// ---- h2load scenarios ---------------------------------------------------------------------
+
+interface H2Scenario {
+  name: string;
+  title: string;
+  method: Parameters<typeof path>[0];
+  body: Buffer;
+  clients: number;
+  streams: number;
+  requests: number;
+  warmup: number;
+  rounds: number;
+  expect: (r: CheckResult) => string | undefined;
+  /** Messages per call (the counted direction), for a messages/s row. */
+  messagesPerCall?: { count: number; label: string };
+  /** Show a MB/s row (all bytes h2load received). */
+  throughput?: boolean;
+}
+
+const MIB = 1024 * 1024;
+const sameBytes = (expected: Uint8Array, what: string) => (r: CheckResult) =>
+  r.messages === 1 && r.firstMessage?.equals(expected) ? undefined : `expected one ${what} message of ${expected.length} bytes, got ${r.messages} message(s), ${r.messageBytes} bytes`;
+
+const H2_SCENARIOS: H2Scenario[] = [
+  {
+    name: "unary-small",
+    title: `Unary, ${SMALL}-byte payload echoed (h2load -c 4 -m 32)`,
+    method: "Unary",
+    body: requests.unarySmall(),
+    clients: 4,
+    streams: 32,
+    requests: q(50_000, 12_000),
+    warmup: q(20_000, 5_000),
+    rounds: q(5, 2),
+    expect: sameBytes(payloadBytes(SMALL), "echo"),
+  },
+  {
+    name: "unary-64k",
+    title: "Unary, 64 KiB payload echoed (h2load -c 4 -m 8)",
+    method: "Unary",
+    body: requests.unaryLarge(),
+    clients: 4,
+    streams: 8,
+    requests: q(3_000, 800),
+    warmup: q(1_000, 300),
+    rounds: q(3, 1),
+    expect: sameBytes(payloadBytes(LARGE), "echo"),
+    throughput: true,
+  },
+  {
+    name: "server-stream",
+    title: `Server streaming, ${STREAM_COUNT} messages of ${STREAM_SIZE} B per call (h2load -c 4 -m 8)`,
+    method: "ServerStream",
+    body: requests.serverStream(),
+    clients: 4,
+    streams: 8,
+    requests: q(600, 160),
+    warmup: q(200, 80),
+    rounds: q(3, 1),
+    expect: (r) =>
+      r.messages === STREAM_COUNT && r.messageBytes === STREAM_COUNT * (STREAM_SIZE + 2)
+        ? undefined
+        : `expected ${STREAM_COUNT} messages of ${STREAM_SIZE + 2} bytes, got ${r.messages} (${r.messageBytes} bytes)`,
+    messagesPerCall: { count: STREAM_COUNT, label: "messages/s (responses)" },
+    throughput: true,
+  },
+  {
+    name: "client-stream",
+    title: `Client streaming, ${CLIENT_STREAM_COUNT} messages of ${CLIENT_STREAM_SIZE} B per call (h2load -c 4 -m 8)`,
+    method: "ClientStream",
+    body: requests.clientStream(),
+    clients: 4,
+    streams: 8,
+    requests: q(6_000, 1_500),
+    warmup: q(2_000, 500),
+    rounds: q(3, 1),
+    expect: sameBytes(streamSummaryBytes(CLIENT_STREAM_COUNT, CLIENT_STREAM_COUNT * CLIENT_STREAM_SIZE), "summary"),
+    messagesPerCall: { count: CLIENT_STREAM_COUNT, label: "messages/s (requests)" },
+  },
+  {
+    name: "conns-100x10",
+    title: `Unary, ${SMALL}-byte payload, 100 connections x 10 streams (h2load -c 100 -m 10)`,
+    method: "Unary",
+    body: requests.unarySmall(),
+    clients: 100,
+    streams: 10,
+    requests: q(40_000, 10_000),
+    warmup: q(10_000, 3_000),
+    rounds: q(3, 1),
+    expect: sameBytes(payloadBytes(SMALL), "echo"),
+  },
+];
+
+interface RunSample {
+  h2: H2loadResult;
+  before: ServerStats;
+  after: ServerStats;
+}
+
+async function h2Run(s: H2Scenario, server: BenchServer, file: string, n: number, measured: boolean): Promise<RunSample> {
+  await checkOk(server.label, server.port, path(s.method), s.body, s.expect);
+  await server.resetEventLoopDelay();
+  const before = await server.stats();
+  const h2 = await h2load({
+    port: server.port,
+    path: path(s.method),
+    bodyFile: file,
+    requests: n,
+    clients: s.clients,
+    streams: s.streams,
+    cpu: LOAD_CPU,
+    timeoutMs: q(90_000, 45_000),
+    ...(measured ? { logFile: join(tmp, `${s.name}-${server.kind}.log`) } : {}),
+  });
+  const after = await server.stats();
+  return { h2, before, after };
+}
+
+async function runH2Scenario(s: H2Scenario): Promise<void> {
+  const file = bodyFile(s.name, s.body);
+  const list = await servers();
+  for (const server of list) {
+    log(`  warm-up ${server.label}: ${s.warmup} requests`);
+    await h2Run(s, server, file, s.warmup, false);
+  }
+  const samples: Record<ServerKind, (RunSample | undefined)[]> = { sb: [], grpcjs: [], bare: [] };
+  const errors: string[] = [];
+  for (let round = 1; round <= s.rounds; round++) {
+    for (const server of list) {
+      try {
+        const r = await h2Run(s, server, file, s.requests, true);
+        samples[server.kind].push(r);
+        log(`  round ${round}/${s.rounds} ${server.label.padEnd(7)} ${r.h2.reqPerSec.toFixed(0).padStart(7)} req/s  p99 ${r.h2.p99Ms?.toFixed(2)} ms  cpu ${(cpuMs(r.after) - cpuMs(r.before)).toFixed(0)} ms`);
+      } catch (err) {
+        samples[server.kind].push(undefined);
+        const msg = `round ${round} ${server.label}: ${(err as Error).message}`;
+        errors.push(msg);
+        log(`  FAILED ${msg}`);
+        if (!server.alive) throw new Error(`${server.label} server died: ${msg}`);
+      }
+    }
+  }
+  // The servers must still answer correctly after the load.
+  for (const server of list) await checkOk(server.label, server.port, path(s.method), s.body, s.expect);
+
+  const values = (f: (r: RunSample) => number | undefined): Record<string, number[]> =>
+    Object.fromEntries(SERVER_KINDS.map((k) => [k, samples[k].map((r) => (r ? (f(r) ?? NaN) : NaN))]));
+  const metrics: Metric[] = [{ label: "req/s", values: values((r) => r.h2.reqPerSec), better: "higher" }];
+  if (s.messagesPerCall) {
+    const per = s.messagesPerCall.count;
+    metrics.push({ label: s.messagesPerCall.label, values: values((r) => r.h2.reqPerSec * per), better: "higher" });
+  }
+  if (s.throughput) metrics.push({ label: "MB/s received (h2load)", values: values((r) => r.h2.bytesPerSec / 1e6), better: "higher" });
+  metrics.push(
+    { label: "p50 latency ms", values: values((r) => r.h2.p50Ms), better: "lower" },
+    { label: "p99 latency ms", values: values((r) => r.h2.p99Ms), better: "lower" },
+    { label: "server CPU s / 100k RPCs", values: values((r) => ((cpuMs(r.after) - cpuMs(r.before)) / 1000 / s.requests) * 100_000), better: "lower" },
+    { label: "event-loop delay p99 ms", values: values((r) => r.after.eventLoopDelayP99Ms), better: "lower" },
+    { label: "server RSS after run MB", values: values((r) => r.after.rssBytes / MIB), better: "lower" },
+  );
+  record(s.name, metrics);
+  out(`\n### ${s.name}: ${s.title}\n\n`);
+  out(`${plural(s.rounds, "round")} x ${s.requests} requests per server, after ${s.warmup} warm-up requests; medians (ratios: of the medians, per-round range in parentheses).\n\n`);
+  out(table(SERVER_KINDS.map((k) => ({ key: k, label: SERVER_LABEL[k] })), [["sb", "grpcjs"], ["sb", "bare"]], metrics));
+  for (const e of errors) out(`\n- failed run: ${e}\n`);
+}
+
+// ---- load processes (our client and the grpc-js client) -----------------------------------
+
+type ClientKind = "sb" | "grpcjs";
+const CLIENT_LABEL: Record<ClientKind, string> = { sb: "sb client", grpcjs: "grpc-js client" };
+
+async function startLoad(file: string, kind: ClientKind): Promise<Lines> {
+  const lines = new Lines(spawnNode(LOAD_CPU, file, ["--client", kind]), `${CLIENT_LABEL[kind]} (${file})`);
+  await lines.next((l) => l === "ready", 60_000, "`ready` line");
+  return lines;
+}
+
+// ---- bidi ping-pong -----------------------------------------------------------------------
+
+interface PingPongResult {
+  roundTrips: number;
+  perSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  clientCpuUsPerRoundTrip: number;
+}
+
+async function runPingPong(): Promise<void> {
+  const streams = 8;
+  const count = q(20_000, 4_000);
+  const warmup = q(5_000, 1_000);
+  const rounds = q(3, 1);
+  const list = await servers();
+  const pingBody = frame(payloadBytes(SMALL));
+  for (const client of ["sb", "grpcjs"] as const) {
+    const name = `pingpong-${client}-client`;
+    log(`  ${CLIENT_LABEL[client]}: starting load process (taskset -c ${LOAD_CPU})`);
+    const load = await startLoad("bench/load/pingpong.ts", client);
+    try {
+      const samples: Record<ServerKind, ({ r: PingPongResult; before: ServerStats; after: ServerStats } | undefined)[]> = { sb: [], grpcjs: [], bare: [] };
+      const errors: string[] = [];
+      for (let round = 0; round <= rounds; round++) {
+        for (const server of list) {
+          try {
+            await checkOk(server.label, server.port, path("PingPong"), pingBody, sameBytes(payloadBytes(SMALL), "echo"));
+            await server.resetEventLoopDelay();
+            const before = await server.stats();
+            // Round 0 is the warm-up (of server and client alike) and is not reported.
+            const n = round === 0 ? warmup : count;
+            const r = await load.request<PingPongResult>(JSON.stringify({ port: server.port, streams, count: n, warmup: round === 0 ? 0 : Math.min(warmup, 2_000) }), q(90_000, 45_000));
+            const after = await server.stats();
+            if (round === 0) {
+              log(`  warm-up ${server.label}: ${n} round trips`);
+              continue;
+            }
+            samples[server.kind].push({ r, before, after });
+            log(`  round ${round}/${rounds} ${server.label.padEnd(7)} ${r.perSec.toFixed(0).padStart(7)} round trips/s  p99 ${r.p99Ms.toFixed(2)} ms`);
+          } catch (err) {
+            if (round > 0) samples[server.kind].push(undefined);
+            const msg = `round ${round} ${server.label}: ${(err as Error).message}`;
+            errors.push(msg);
+            log(`  FAILED ${msg}`);
+            if (!server.alive) throw new Error(`${server.label} server died: ${msg}`);
+          }
+        }
+      }
+      const values = (f: (s: { r: PingPongResult; before: ServerStats; after: ServerStats }) => number): Record<string, number[]> =>
+        Object.fromEntries(SERVER_KINDS.map((k) => [k, samples[k].map((s) => (s ? f(s) : NaN))]));
+      const metrics: Metric[] = [
+        { label: "round trips/s", values: values((s) => s.r.perSec), better: "higher" },
+        { label: "p50 round trip ms", values: values((s) => s.r.p50Ms), better: "lower" },
+        { label: "p99 round trip ms", values: values((s) => s.r.p99Ms), better: "lower" },
+        { label: "server CPU s / 100k round trips", values: values((s) => ((cpuMs(s.after) - cpuMs(s.before)) / 1000 / s.r.roundTrips) * 100_000), better: "lower" },
+        { label: "event-loop delay p99 ms", values: values((s) => s.after.eventLoopDelayP99Ms), better: "lower" },
+        { label: "client CPU µs / round trip", values: values((s) => s.r.clientCpuUsPerRoundTrip), better: "lower" },
+      ];
+      record(name, metrics);
+      out(`\n### ${name}: bidi ping-pong driven by the ${CLIENT_LABEL[client]}\n\n`);
+      out(`${streams} PingPong calls on one connection, each sending a ${SMALL}-byte message and awaiting its echo before the next; ${plural(rounds, "round")} x ${count} round trips per server (load process on CPU ${LOAD_CPU}, one warm-up round first).\n\n`);
+      out(table(SERVER_KINDS.map((k) => ({ key: k, label: SERVER_LABEL[k] })), [["sb", "grpcjs"], ["sb", "bare"]], metrics));
+      for (const e of errors) out(`\n- failed run: ${e}\n`);
+    } finally {
+      await load.stop();
+    }
+  }
+}
+
+// ---- client side: our client vs the grpc-js client against the bare server -----------------
+
+interface UnaryClientResult {
+  calls: number;
+  callsPerSec: number;
+  clientCpuUsPerCall: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+async function runClientUnary(): Promise<void> {
+  const concurrency = 32;
+  const count = q(15_000, 6_000);
+  const warmup = q(6_000, 2_000);
+  const rounds = q(5, 2);
+  const bare = (await servers()).find((s) => s.kind === "bare")!;
+  const loads: Partial<Record<ClientKind, Lines>> = {};
+  try {
+    for (const k of ["sb", "grpcjs"] as const) {
+      log(`  ${CLIENT_LABEL[k]}: starting load process (taskset -c ${LOAD_CPU})`);
+      loads[k] = await startLoad("bench/load/unary-client.ts", k);
+    }
+    const samples: Record<ClientKind, (UnaryClientResult | undefined)[]> = { sb: [], grpcjs: [] };
+    const errors: string[] = [];
+    for (let round = 0; round <= rounds; round++) {
+      for (const k of ["sb", "grpcjs"] as const) {
+        try {
+          await checkOk(bare.label, bare.port, path("Unary"), requests.unarySmall(), sameBytes(payloadBytes(SMALL), "echo"));
+          const n = round === 0 ? warmup : count;
+          const r = await loads[k]!.request<UnaryClientResult>(JSON.stringify({ port: bare.port, concurrency, count: n, warmup: round === 0 ? 0 : Math.min(warmup, 2_000) }), q(90_000, 45_000));
+          if (round === 0) {
+            log(`  warm-up ${CLIENT_LABEL[k]}: ${n} calls`);
+            continue;
+          }
+          samples[k].push(r);
+          log(`  round ${round}/${rounds} ${CLIENT_LABEL[k].padEnd(14)} ${r.callsPerSec.toFixed(0).padStart(7)} calls/s  ${r.clientCpuUsPerCall.toFixed(1)} µs CPU/call`);
+        } catch (err) {
+          if (round > 0) samples[k].push(undefined);
+          const msg = `round ${round} ${CLIENT_LABEL[k]}: ${(err as Error).message}`;
+          errors.push(msg);
+          log(`  FAILED ${msg}`);
+        }
+      }
+    }
+    const values = (f: (r: UnaryClientResult) => number) => ({ sb: samples.sb.map((r) => (r ? f(r) : NaN)), grpcjs: samples.grpcjs.map((r) => (r ? f(r) : NaN)) });
+    const metrics: Metric[] = [
+      { label: "calls/s", values: values((r) => r.callsPerSec), better: "higher" },
+      { label: "client CPU µs / call", values: values((r) => r.clientCpuUsPerCall), better: "lower" },
+      { label: "p50 latency ms", values: values((r) => r.p50Ms), better: "lower" },
+      { label: "p99 latency ms", values: values((r) => r.p99Ms), better: "lower" },
+    ];
+    record("client-unary", metrics);
+    out(`\n### client-unary: our client vs the grpc-js client, unary ${SMALL} B against the ceiling server\n\n`);
+    out(`${concurrency} concurrent calls in a loop on one channel, client process on CPU ${LOAD_CPU}, bare server on CPU 0; ${plural(rounds, "round")} x ${count} calls per client, after a warm-up round.\n\n`);
+    out(table([{ key: "sb", label: CLIENT_LABEL.sb }, { key: "grpcjs", label: CLIENT_LABEL.grpcjs }], [["sb", "grpcjs"]], metrics));
+    for (const e of errors) out(`\n- failed run: ${e}\n`);
+  } finally {
+    await Promise.all(Object.values(loads).map((l) => l.stop()));
+  }
+}
+
+// ---- memory ----------------------------------------------------------------------------------
+
+async function runMemory(mode: "idle-conns" | "held-streams"): Promise<void> {
+  const conns = mode === "idle-conns" ? 500 : 8;
+  const streams = mode === "held-streams" ? 2000 : 0;
+  const per = mode === "idle-conns" ? conns : streams;
+  const unit = mode === "idle-conns" ? "connection" : "held stream";
+  const rounds = q(3, 1);
+  const samples: Record<ServerKind, ({ before: ServerStats; after: ServerStats } | undefined)[]> = { sb: [], grpcjs: [], bare: [] };
+  const errors: string[] = [];
+  if (pool) {
+    // Nothing else on CPU 0 while memory is measured.
+    await stopServers(pool);
+    pool = undefined;
+  }
+  for (let round = 1; round <= rounds; round++) {
+    log(`  round ${round}/${rounds}: fresh servers (taskset -c 0) ...`);
+    const list = await startServers();
+    try {
+      for (const server of list) {
+        try {
+          await checkOk(server.label, server.port, path("Unary"), requests.unarySmall(), sameBytes(payloadBytes(SMALL), "echo"));
+          const helper = new Lines(
+            spawnNode(LOAD_CPU, "bench/load/hold.ts", ["--port", String(server.port), "--conns", String(conns), "--streams", String(streams)]),
+            "memory helper",
+          );
+          try {
+            await helper.next((l) => l === "warm", 60_000, "`warm` line");
+            let before = await server.gcStats();
+            helper.send("connect");
+            const connected = await helper.next((l) => l === "connected" || l.startsWith("failed"), 60_000, "`connected` line");
+            if (connected !== "connected") throw new Error(`connecting: ${connected}`);
+            if (mode === "held-streams") {
+              before = await server.gcStats();
+              helper.send("open");
+              const opened = await helper.next((l) => l.startsWith("opened") || l.startsWith("failed"), 60_000, "`opened` line");
+              const info = opened.startsWith("opened") ? (JSON.parse(opened.slice(7)) as { opened: number; failed: number; firstError?: string }) : undefined;
+              if (!info || info.opened !== streams) throw new Error(`held ${info?.opened ?? 0}/${streams} streams: ${info?.firstError ?? opened}`);
+            }
+            const after = await server.gcStats();
+            samples[server.kind].push({ before, after });
+            log(`  ${server.label.padEnd(7)} RSS +${((after.rssBytes - before.rssBytes) / MIB).toFixed(1)} MiB for ${per} ${unit}s, heap +${((after.heapUsed - before.heapUsed) / MIB).toFixed(1)} MiB`);
+          } finally {
+            await helper.stop();
+          }
+        } catch (err) {
+          samples[server.kind].push(undefined);
+          const msg = `round ${round} ${server.label}: ${(err as Error).message}`;
+          errors.push(msg);
+          log(`  FAILED ${msg}`);
+        }
+      }
+    } finally {
+      await stopServers(list);
+    }
+  }
+  const values = (f: (s: { before: ServerStats; after: ServerStats }) => number): Record<string, number[]> =>
+    Object.fromEntries(SERVER_KINDS.map((k) => [k, samples[k].map((s) => (s ? f(s) : NaN))]));
+  const metrics: Metric[] = [
+    { label: `RSS KiB / ${unit}`, values: values((s) => (s.after.rssBytes - s.before.rssBytes) / 1024 / per), better: "lower" },
+    { label: `heap used KiB / ${unit}`, values: values((s) => (s.after.heapUsed - s.before.heapUsed) / 1024 / per), better: "lower" },
+    { label: "RSS before MB", values: values((s) => s.before.rssBytes / MIB), better: "lower" },
+  ];
+  record(mode, metrics);
+  if (mode === "idle-conns") {
+    out(`\n### idle-conns: memory per idle HTTP/2 connection\n\n`);
+    out(`${conns} connections from a helper process (CPU ${LOAD_CPU}), each past the SETTINGS exchange and one PING; server RSS and heap after two forced GCs, before and after; ${plural(rounds, "round")}, fresh servers each round.\n\n`);
+  } else {
+    out(`\n### held-streams: memory per open call\n\n`);
+    out(`${streams} Hold calls on ${conns} connections (opened first, in the baseline), each past its first response message, the handler waiting for cancellation (the ceiling just never ends the stream); server RSS and heap after two forced GCs, before and after; ${plural(rounds, "round")}, fresh servers each round.\n\n`);
+  }
+  out(table(SERVER_KINDS.map((k) => ({ key: k, label: SERVER_LABEL[k] })), [["sb", "grpcjs"], ["sb", "bare"]], metrics));
+  for (const e of errors) out(`\n- failed run: ${e}\n`);
+}
+
+// ---- scenarios and summary -------------------------------------------------------------------
+
+const SCENARIOS: { name: string; run: () => Promise<void> }[] = [
+  ...H2_SCENARIOS.map((s) => ({ name: s.name, run: () => runH2Scenario(s) })),
+  { name: "pingpong", run: runPingPong },
+  { name: "client-unary", run: runClientUnary },
+  { name: "idle-conns", run: () => runMemory("idle-conns") },
+  { name: "held-streams", run: () => runMemory("held-streams") },
+];
+
+function summary(): string {
+  type Row = [label: string, scenario: string, metric: string, reference: "grpcjs" | "bare", ok: (ratio: number) => boolean];
+  const rows: Row[] = [
+    ["unary small: req/s >= 1.7x grpc-js", "unary-small", "req/s", "grpcjs", (v) => v >= 1.7],
+    ["unary small: req/s >= 0.90x ceiling", "unary-small", "req/s", "bare", (v) => v >= 0.9],
+    ["unary small: p99 latency <= grpc-js", "unary-small", "p99 latency ms", "grpcjs", (v) => v <= 1],
+    ["server streaming: messages/s >= 2x grpc-js", "server-stream", "messages/s (responses)", "grpcjs", (v) => v >= 2],
+    ["unary small: server CPU per RPC <= 0.6x grpc-js", "unary-small", "server CPU s / 100k RPCs", "grpcjs", (v) => v <= 0.6],
+    ["held streams: RSS per stream <= grpc-js", "held-streams", "RSS KiB / held stream", "grpcjs", (v) => v <= 1],
+    ["client: calls/s >= 1.5x grpc-js client", "client-unary", "calls/s", "grpcjs", (v) => v >= 1.5],
+  ];
+  const lines = ["| target | sb | reference | ratio | held |", "|---|---:|---:|---:|---|"];
+  for (const [label, scenario, metric, ref, ok] of rows) {
+    const a = med(scenario, metric, "sb");
+    const b = med(scenario, metric, ref);
+    const v = a / b;
+    const measured = Number.isFinite(v);
+    lines.push(`| ${label} | ${fmt(a)} | ${fmt(b)} | ${measured ? `${v.toFixed(2)}x` : "n/a"} | ${measured ? (ok(v) ? "yes" : "**NO**") : "not measured"} |`);
+  }
+  return `${metricNote}\n\n${lines.join("\n")}\n`;
+}
+
+const metricNote = "Medians from this run; `sb` and `reference` are in the unit of the metric the target names (req/s, ms, CPU s per 100k RPCs, KiB per stream, calls/s).";
+
+function version(cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: "utf8" }).trim().split("\n")[0]!;
+  } catch {
+    return "unknown";
+  }
+}
+
+async function main(): Promise<void> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    out("usage: npm run bench [-- --quick] [-- --only NAME[,NAME]] [-- --list]\n");
+    return;
+  }
+  if (argv.includes("--list")) {
+    out(`${SCENARIOS.map((s) => s.name).join("\n")}\n`);
+    return;
+  }
+  const unknown = ONLY.filter((n) => !SCENARIOS.some((s) => s.name === n));
+  if (unknown.length) throw new Error(`unknown scenario(s) ${unknown.join(", ")}; --list shows the names`);
+  for (const tool of ["h2load", "taskset"]) {
+    if (version("sh", ["-c", `command -v ${tool}`]) === "unknown") throw new Error(`${tool} not found (apt-get install nghttp2-client util-linux)`);
+  }
+  const chosen = ONLY.length ? SCENARIOS.filter((s) => ONLY.includes(s.name)) : SCENARIOS;
+  const started = Date.now();
+  out(`## Switchboard benchmark (${QUICK ? "quick" : "full"})\n\n`);
+  out(`- command: \`npm run bench${argv.length ? ` -- ${argv.join(" ")}` : ""}\`\n`);
+  out(`- date: ${new Date().toISOString()}\n`);
+  out(`- machine: nproc ${version("nproc", [])}, ${cpus()[0]?.model ?? "unknown CPU"}, node ${process.version}, ${version("h2load", ["--version"])}\n`);
+  const changed = version("git", ["status", "--porcelain", "--", "src"]);
+  const dirty = changed && changed !== "unknown" ? " + uncommitted changes in src/" : "";
+  out(`- code: ${version("git", ["rev-parse", "--short", "HEAD"])}${dirty}\n`);
+  out(`- load average at start: ${loadavg().map((l) => l.toFixed(2)).join(" ")} (anything else running shares these 2 CPUs)\n`);
+  if (loadavg()[0]! > 0.5) log(`warning: load average ${loadavg()[0]!.toFixed(2)} before the start: other processes will add noise`);
+  out(`- servers pinned to CPU 0, load generators to CPU 1; sb = Switchboard, grpc-js = @grpc/grpc-js ${version(process.execPath, ["-p", "require('@grpc/grpc-js/package.json').version"])}, ceiling = bare node:http2\n`);
+  const failed: string[] = [];
+  for (const s of chosen) {
+    if (Date.now() - started > BUDGET_MS) {
+      log(`[${s.name}] skipped: the time budget is used up`);
+      out(`\n### ${s.name}\n\nskipped: time budget (${BUDGET_MS / 1000} s) used up\n`);
+      failed.push(s.name);
+      continue;
+    }
+    const t0 = Date.now();
+    log(`[${s.name}] ...`);
+    try {
+      await s.run();
+      log(`[${s.name}] done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    } catch (err) {
+      failed.push(s.name);
+      const msg = err instanceof Error ? err.message : String(err);
+      log(`[${s.name}] FAILED: ${msg}`);
+      out(`\n### ${s.name}\n\nFAILED: ${msg}\n`);
+    }
+  }
+  if (pool) await stopServers(pool);
+  out(`\n### Targets\n\n`);
+  out(summary());
+  out(`\nTotal time ${((Date.now() - started) / 1000).toFixed(0)} s, load average at the end ${loadavg().map((l) => l.toFixed(2)).join(" ")}${failed.length ? `; failed or skipped: ${failed.join(", ")}` : ""}.\n`);
+}
+
+try {
+  await main();
+} catch (err) {
+  log(`bench: ${err instanceof Error ? err.message : String(err)}`);
+  killAll();
+  process.exitCode = 1;
+}
