@@ -79,7 +79,10 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
   private waiters: Waiter[] = [];
   private paused = false;
   private onRequestComplete: (() => void) | undefined;
-  private readonly guard: ConnectionGuard | undefined;
+  /** @internal the stream is corked until the current burst of writes is over */
+  corked = false;
+  /** @internal the protections of this call's connection */
+  readonly guard: ConnectionGuard | undefined;
 
   private sendEncoding: Encoding;
   private skipCompression = false;
@@ -395,6 +398,13 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
   }
 
   async sendMessage(message: Res): Promise<void> {
+    // Messages written in one burst (a generator yielding without waiting) go out as one
+    // batched write (Http2Stream's writev) instead of one nghttp2 submission each.
+    if (!this.corked && !this.done) {
+      this.corked = true;
+      this.stream.cork();
+      process.nextTick(uncorkCall, this);
+    }
     if (!this.writeMessage(message)) {
       await new Promise<void>((resolve, reject) => {
         if (this.drainWaiters.length === 0) this.stream.once("drain", onStreamDrain);
@@ -628,6 +638,11 @@ function plainHeaders(contentType: string): OutgoingHttpHeaders {
     if (plainHeaderCache.size < 64) plainHeaderCache.set(contentType, h);
   }
   return h;
+}
+
+function uncorkCall(call: ServerCall<any, any>): void {
+  call.corked = false;
+  call.stream.uncork();
 }
 
 function onStreamData(this: CallStream, chunk: Buffer): void {

@@ -17,7 +17,7 @@ import { ServerCredentials } from "./credentials.js";
 import { bindListener, http2Settings, type Listener } from "./listener.js";
 import { resolveOptions, type ResolvedServerOptions, type ServerOptions } from "./options.js";
 import { keepAlive } from "../http2/keepalive.js";
-import { ConnectionGuard, guardOf } from "./connection-guard.js";
+import { ConnectionGuard } from "./connection-guard.js";
 
 type State = "new" | "serving" | "stopping" | "stopped";
 
@@ -249,7 +249,7 @@ export class Server implements AsyncDisposable {
 
   private run(call: ServerCall, def: MethodDefinition): void {
     this.calls.add(call);
-    guardOf(call.stream.session)?.callStarted();
+    call.guard?.callStarted();
     // Unary-request handlers start once the whole request is in, like grpc-go's and C-core's.
     if (isUnaryRequest(def.kind)) call.whenRequestComplete(() => this.invoke(call, def));
     else this.invoke(call, def);
@@ -300,7 +300,7 @@ export class Server implements AsyncDisposable {
   }
 
   private onCallEnd(call: ServerCall): void {
-    if (this.calls.delete(call)) guardOf(call.stream.session)?.callEnded(call.resetByClient);
+    if (this.calls.delete(call)) call.guard?.callEnded(call.resetByClient);
     this.running--;
     if (this.calls.size === 0) this.callsDrained?.();
   }
