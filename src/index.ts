@@ -60,3 +60,28 @@ export type {
 } from "./client/events.js";
 export { EventBus, listen, type EventBase, type EventTarget, type Listener } from "./events.js";
 export { channelFor } from "./testing/channel-for.js";
+export {
+  HealthService,
+  OVERALL,
+  ServiceCheck,
+  ServiceStatus,
+  ServingStatus,
+  type CheckFunction,
+  type CheckResult,
+  type HealthCheck,
+  type HealthChecks,
+  type HealthLogger,
+  type HealthServiceKey,
+  type ServiceCheckOptions,
+} from "./services/health/index.js";
+export {
+  addReflection,
+  DescriptorIndex,
+  ReflectionService,
+  WELL_KNOWN_FILES,
+  type ReflectionAnswer,
+  type ReflectionOptions,
+  type ReflectionRequest,
+  type ReflectionSource,
+} from "./services/reflection/index.js";
+export { Health, HealthCheckRequestSchema, HealthCheckResponseSchema, type HealthCheckRequest, type HealthCheckResponse } from "./gen/grpc/health/v1/health_pb.js";

@@ -32,8 +32,20 @@ async function respondAll(call: ServerCall<any, any>, responses: AsyncIterable<u
   if (responses == null || (typeof (responses as any)[Symbol.asyncIterator] !== "function" && typeof (responses as any)[Symbol.iterator] !== "function")) {
     throw new TypeError("a streaming handler must return an iterable of responses");
   }
-  for await (const response of responses) await call.sendMessage(response);
+  let burst = 0;
+  for await (const response of responses) {
+    await call.sendMessage(response);
+    // A generator that never waits would hold the event loop for its whole stream;
+    // give other calls a turn every so many messages.
+    if (++burst === YIELD_EVERY) {
+      burst = 0;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
 }
+
+/** Messages a streaming handler may send before yielding the event loop. */
+const YIELD_EVERY = 64;
 
 /** Reduces a context-style handler of the given kind to the core CallHandler. */
 export function adaptContextHandler(kind: MethodKind, fn: ContextHandler<any, any>): CallHandler {

@@ -1,0 +1,2 @@
+export * from "./health/index.js";
+export * from "./reflection/index.js";
