@@ -85,3 +85,5 @@ export {
   type ReflectionSource,
 } from "./services/reflection/index.js";
 export { Health, HealthCheckRequestSchema, HealthCheckResponseSchema, type HealthCheckRequest, type HealthCheckResponse } from "./gen/grpc/health/v1/health_pb.js";
+export { ServerReflection as ServerReflectionV1 } from "./gen/grpc/reflection/v1/reflection_pb.js";
+export { ServerReflection as ServerReflectionV1Alpha } from "./gen/grpc/reflection/v1alpha/reflection_pb.js";

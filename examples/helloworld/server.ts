@@ -1,5 +1,5 @@
 // The helloworld Greeter on Switchboard: `npm start` runs this on 127.0.0.1:50051.
-import { gracefulExit, Server, type ServiceImpl } from "../../src/index.js";
+import { addReflection, gracefulExit, HealthService, Server, type ServiceImpl } from "../../src/index.js";
 import { Greeter } from "../gen/helloworld/helloworld_pb.js";
 
 /** Greeter implementation with context-style handlers. */
@@ -17,6 +17,9 @@ async function main(): Promise<void> {
   const port = Number(process.env["PORT"] ?? 50051);
   const server = new Server();
   server.addService(Greeter, greeter);
+  // grpc.health.v1 (stop() turns it NOT_SERVING first) and reflection v1 + v1alpha for grpcurl & co.
+  new HealthService().register(server);
+  addReflection(server);
   const bound = await server.addInsecurePort(`${host}:${port}`);
   server.start();
   // First SIGINT/SIGTERM: stop gracefully (5 s grace). Second: exit at once.

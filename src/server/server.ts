@@ -43,6 +43,9 @@ export class Server implements AsyncDisposable {
   private readonly terminated: Promise<void>;
   private markTerminated!: () => void;
   private callsDrained: (() => void) | undefined;
+  private readonly stopHooks: (() => void)[] = [];
+  /** Typed services registered so far (what reflection describes). */
+  private readonly typedServices: DescService[] = [];
 
   constructor(options: ServerOptions = {}) {
     this.options = resolveOptions(options);
@@ -83,12 +86,25 @@ export class Server implements AsyncDisposable {
   /** Registers a generated service with context-style handlers `(request, ctx) => response`. */
   addService<S extends DescService>(service: S, impl: ServiceImpl<S>): this {
     for (const def of typedMethods(service, impl, "context")) this.router.add(def);
+    this.typedServices.push(service);
     return this;
   }
 
   /** Registers a generated service with grpclib stream-style handlers `async (stream) => {...}`. */
   addStreamService<S extends DescService>(service: S, impl: StreamServiceImpl<S>): this {
     for (const def of typedMethods(service, impl, "stream")) this.router.add(def);
+    this.typedServices.push(service);
+    return this;
+  }
+
+  /** The typed services registered so far, in registration order. */
+  get services(): readonly DescService[] {
+    return this.typedServices;
+  }
+
+  /** Runs `fn` when stop() begins, before new calls are refused (health flips to NOT_SERVING here). */
+  onStop(fn: () => void): this {
+    this.stopHooks.push(fn);
     return this;
   }
 
@@ -200,6 +216,13 @@ export class Server implements AsyncDisposable {
   }
 
   private async shutdown(graceMs: number): Promise<void> {
+    for (const hook of this.stopHooks) {
+      try {
+        hook();
+      } catch {
+        // A failing hook must not keep the server from stopping.
+      }
+    }
     this.state = "stopping";
     const closed = this.listeners.map((l) => new Promise<void>((resolve) => l.server.close(() => resolve())));
     for (const session of this.sessions) if (!session.closed) session.close();

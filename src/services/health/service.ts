@@ -57,8 +57,10 @@ export class HealthService {
   }
 
   /** Registers grpc.health.v1.Health on `server` (same as `server.addService(Health, health.impl)`). */
-  register(server: Pick<Server, "addService">): this {
+  register(server: Pick<Server, "addService" | "onStop">): this {
     server.addService(Health, this.impl);
+    // server.stop() flips everything to NOT_SERVING first, so watchers hear it before GOAWAY.
+    server.onStop(() => this.setAllNotServing());
     return this;
   }
 

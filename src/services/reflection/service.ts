@@ -115,6 +115,11 @@ function notFound(message: string): ReflectionAnswer {
  * Adds server reflection (v1 and v1alpha) for `services` (and any extra files) to `server`
  * (grpclib `ServerReflection.extend`, grpcio `enable_server_reflection`).
  */
-export function addReflection(server: Pick<Server, "addService">, services: Iterable<ReflectionSource>, options?: ReflectionOptions): ReflectionService {
-  return new ReflectionService(services, options).register(server);
+export function addReflection(
+  server: Pick<Server, "addService"> & { readonly services?: readonly ReflectionSource[] },
+  services?: Iterable<ReflectionSource>,
+  options?: ReflectionOptions,
+): ReflectionService {
+  // Without a list: every typed service registered on the server so far.
+  return new ReflectionService(services ?? server.services ?? [], options).register(server);
 }
