@@ -5,6 +5,7 @@ import type { CallEnv, ServerCall } from "../call/server-call.js";
 import { ServerCall as Call } from "../call/server-call.js";
 import type { MethodDefinition } from "../service/method.js";
 import type { Router } from "../service/router.js";
+import { guardOf } from "../server/connection-guard.js";
 import { sessionInfo } from "../server/session-info.js";
 import { Code } from "../status.js";
 import { encodeGrpcMessage } from "./percent.js";
@@ -63,6 +64,8 @@ function ignoreStreamError(): void {
 export function createStreamListener(core: DispatchCore) {
   return function onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]): void {
     stream.on("error", ignoreStreamError);
+    // After a GOAWAY for abuse, HEADERS already in the socket buffer must not start handlers.
+    if (guardOf(stream.session)?.abandoned) return void stream.close(constants.NGHTTP2_REFUSED_STREAM);
     if (headers[":method"] !== "POST") return rejectHttp(stream, 405, Code.UNIMPLEMENTED, "gRPC requires POST");
     const contentType = headers["content-type"];
     if (typeof contentType !== "string" || !GRPC_CONTENT_TYPE.test(contentType)) {

@@ -29,3 +29,16 @@ export function keepAlive(session: Http2Session, intervalMs: number | undefined,
     if (deadline) clearTimeout(deadline);
   });
 }
+
+/** One ping with a deadline: the session is destroyed unless the peer answers within `timeoutMs`. */
+export function probeSession(session: Http2Session, timeoutMs: number): void {
+  if (session.closed || session.destroyed) return;
+  const deadline = setTimeout(() => session.destroy(new Error(`ping not answered within ${timeoutMs} ms`)), timeoutMs);
+  deadline.unref();
+  try {
+    session.ping(() => clearTimeout(deadline));
+  } catch {
+    clearTimeout(deadline);
+    session.destroy();
+  }
+}

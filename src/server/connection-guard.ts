@@ -44,6 +44,8 @@ export class ConnectionGuard {
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private closing = false;
+  /** Set once we gave up on the peer: streams still being read must not be dispatched. */
+  abandoned = false;
   /** Set when we sent headers or data: the next ping is welcome again (grpc-go resetPingStrikes). */
   private activity = false;
 
@@ -120,6 +122,7 @@ export class ConnectionGuard {
   private abandon(code: number, reason: string): void {
     if (this.session.destroyed) return;
     this.closing = true;
+    this.abandoned = true;
     try {
       this.session.goaway(code, undefined, Buffer.from(reason));
     } catch {

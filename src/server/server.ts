@@ -16,7 +16,7 @@ import { parseAddress } from "./address.js";
 import { ServerCredentials } from "./credentials.js";
 import { bindListener, http2Settings, type Listener } from "./listener.js";
 import { resolveOptions, type ResolvedServerOptions, type ServerOptions } from "./options.js";
-import { keepAlive } from "../http2/keepalive.js";
+import { keepAlive, probeSession } from "../http2/keepalive.js";
 import { ConnectionGuard } from "./connection-guard.js";
 
 type State = "new" | "serving" | "stopping" | "stopped";
@@ -265,8 +265,14 @@ export class Server implements AsyncDisposable {
     keepAlive(session, this.options.keepaliveTimeMs, this.options.keepaliveTimeoutMs);
     new ConnectionGuard(session, this.options.guard);
     // Until the client's SETTINGS arrive, silence ends the connection (a peer that never speaks).
-    session.setTimeout(this.options.handshakeTimeoutMs, () => session.destroy());
-    session.once("remoteSettings", () => session.setTimeout(0));
+    // Afterwards silence earns a ping: a session nghttp2 already ended with its own GOAWAY (HPACK
+    // or flood errors) never answers, and is destroyed instead of leaking its socket.
+    let settled = false;
+    session.once("remoteSettings", () => (settled = true));
+    session.setTimeout(this.options.handshakeTimeoutMs, () => {
+      if (!settled) session.destroy();
+      else probeSession(session, this.options.keepaliveTimeoutMs);
+    });
     if (this.state === "stopping" || this.state === "stopped") session.close();
   }
 
