@@ -1,4 +1,5 @@
 import { constants, type Http2Session } from "node:http2";
+import { probeSession } from "../http2/keepalive.js";
 
 /** Per-connection protections, from ServerOptions (all times in milliseconds). */
 export interface GuardOptions {
@@ -49,9 +50,17 @@ export class ConnectionGuard {
   /** Set when we sent headers or data: the next ping is welcome again (grpc-go resetPingStrikes). */
   private activity = false;
 
+  private probeTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * @param probe a connection without calls for `afterMs` gets one ping it must answer within
+   * `timeoutMs`: a session nghttp2 already ended by itself (HPACK or flood errors) never answers
+   * and is destroyed instead of leaking its socket.
+   */
   constructor(
     private readonly session: Http2Session,
     private readonly o: GuardOptions,
+    private readonly probe: { afterMs: number; timeoutMs: number },
   ) {
     guards.set(session, this);
     this.resetTokens = o.resetBurst;
@@ -66,6 +75,10 @@ export class ConnectionGuard {
 
   callStarted(): void {
     this.calls++;
+    if (this.probeTimer) {
+      clearTimeout(this.probeTimer);
+      this.probeTimer = undefined;
+    }
     if (this.idleTimer) {
       clearTimeout(this.idleTimer);
       this.idleTimer = undefined;
@@ -105,6 +118,13 @@ export class ConnectionGuard {
   }
 
   private armIdle(): void {
+    if (!this.probeTimer) {
+      this.probeTimer = setTimeout(() => {
+        this.probeTimer = undefined;
+        probeSession(this.session, this.probe.timeoutMs);
+      }, this.probe.afterMs);
+      this.probeTimer.unref();
+    }
     if (!Number.isFinite(this.o.maxConnectionIdleMs) || this.idleTimer || this.closing) return;
     this.idleTimer = setTimeout(() => this.retire(), this.o.maxConnectionIdleMs);
     this.idleTimer.unref();
@@ -139,6 +159,7 @@ export class ConnectionGuard {
 
   private release(): void {
     if (this.idleTimer) clearTimeout(this.idleTimer);
+    if (this.probeTimer) clearTimeout(this.probeTimer);
     for (const t of this.timers) clearTimeout(t);
   }
 }

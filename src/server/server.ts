@@ -16,7 +16,7 @@ import { parseAddress } from "./address.js";
 import { ServerCredentials } from "./credentials.js";
 import { bindListener, http2Settings, type Listener } from "./listener.js";
 import { resolveOptions, type ResolvedServerOptions, type ServerOptions } from "./options.js";
-import { keepAlive, probeSession } from "../http2/keepalive.js";
+import { keepAlive } from "../http2/keepalive.js";
 import { ConnectionGuard } from "./connection-guard.js";
 
 type State = "new" | "serving" | "stopping" | "stopped";
@@ -263,16 +263,10 @@ export class Server implements AsyncDisposable {
       }
     }
     keepAlive(session, this.options.keepaliveTimeMs, this.options.keepaliveTimeoutMs);
-    new ConnectionGuard(session, this.options.guard);
+    new ConnectionGuard(session, this.options.guard, { afterMs: this.options.handshakeTimeoutMs, timeoutMs: this.options.keepaliveTimeoutMs });
     // Until the client's SETTINGS arrive, silence ends the connection (a peer that never speaks).
-    // Afterwards silence earns a ping: a session nghttp2 already ended with its own GOAWAY (HPACK
-    // or flood errors) never answers, and is destroyed instead of leaking its socket.
-    let settled = false;
-    session.once("remoteSettings", () => (settled = true));
-    session.setTimeout(this.options.handshakeTimeoutMs, () => {
-      if (!settled) session.destroy();
-      else probeSession(session, this.options.keepaliveTimeoutMs);
-    });
+    session.setTimeout(this.options.handshakeTimeoutMs, () => session.destroy());
+    session.once("remoteSettings", () => session.setTimeout(0));
     if (this.state === "stopping" || this.state === "stopped") session.close();
   }
 
