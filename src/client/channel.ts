@@ -235,11 +235,6 @@ export class Channel implements AsyncDisposable {
     this.close();
     await Promise.all(all);
   }
-
-  /** Throws when the channel was closed (used before any call work). */
-  assertOpen(): void {
-    if (this.closed) throw new SwitchboardError(ErrorCode.STOPPED, "channel is closed");
-  }
 }
 
 function parseTarget(target: string, scheme: string, override: string | undefined): Target {

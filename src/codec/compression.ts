@@ -18,17 +18,6 @@ export function isEncoding(name: string): name is Encoding {
   return name === "identity" || name === "gzip" || name === "deflate";
 }
 
-/** Parses `grpc-accept-encoding` into the set of names the peer accepts. */
-export function parseAcceptEncoding(value: string | undefined): Set<string> {
-  const out = new Set<string>(["identity"]);
-  if (!value) return out;
-  for (const part of value.split(",")) {
-    const name = part.trim();
-    if (name) out.add(name);
-  }
-  return out;
-}
-
 /**
  * Decompresses one message, stopping as soon as the output passes `maxOutput`
  * (zlib's maxOutputLength aborts inflation early), so a small zip bomb cannot

@@ -1,8 +1,7 @@
 import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
 import { ACCEPT_ENCODING, isEncoding } from "../codec/compression.js";
 import { Deadline, parseTimeout } from "../deadline.js";
-import type { CallEnv, ServerCall } from "../call/server-call.js";
-import { ServerCall as Call } from "../call/server-call.js";
+import { ServerCall, type CallEnv } from "../call/server-call.js";
 import type { MethodDefinition } from "../service/method.js";
 import type { Router } from "../service/router.js";
 import { guardOf } from "../server/connection-guard.js";
@@ -103,7 +102,7 @@ export function createStreamListener(core: DispatchCore) {
 
     const accept = headers["grpc-accept-encoding"];
     const userAgent = headers["user-agent"];
-    const call = new Call(
+    const call = new ServerCall(
       stream,
       def,
       {
