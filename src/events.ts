@@ -15,16 +15,26 @@ export type Listener<E> = (event: E) => void | Promise<void>;
 /** The listeners of one target (a Channel, or a Server), by event name. */
 export class EventBus<Events extends { [K in keyof Events]: object }> {
   private readonly listeners = new Map<keyof Events, Listener<any>[]>();
+  private count = 0;
 
   /** Adds a listener for `name`; returns a function that removes it. */
   on<K extends keyof Events>(name: K, fn: Listener<Events[K] & EventBase>): () => void {
     let list = this.listeners.get(name);
     if (!list) this.listeners.set(name, (list = []));
     list.push(fn);
+    this.count++;
     return () => {
       const i = list!.indexOf(fn);
-      if (i >= 0) list!.splice(i, 1);
+      if (i >= 0) {
+        list!.splice(i, 1);
+        this.count--;
+      }
     };
+  }
+
+  /** Whether anyone listens for anything: hot paths check this once per call. */
+  get active(): boolean {
+    return this.count > 0;
   }
 
   /** Whether anyone listens for `name` (so callers can skip building the event). */
@@ -50,6 +60,18 @@ export class EventBus<Events extends { [K in keyof Events]: object }> {
     }
     return event;
   }
+}
+
+/**
+ * Event fields where `readOnly` ones cannot be assigned (a TypeError in strict code), so a
+ * listener cannot pretend to change what is already decided, such as a call's status.
+ */
+export function eventFields<M extends object, R extends object>(mutable: M, readOnly: R): M & Readonly<R> {
+  const fields = { ...mutable } as M & Readonly<R>;
+  for (const key of Object.keys(readOnly) as (keyof R)[]) {
+    Object.defineProperty(fields, key, { value: readOnly[key], enumerable: true, writable: false });
+  }
+  return fields;
 }
 
 /** Anything with events (grpclib `IEventsTarget`). */

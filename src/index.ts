@@ -58,7 +58,16 @@ export type {
   SendMessageEvent,
   SendRequestEvent,
 } from "./client/events.js";
-export { EventBus, listen, type EventBase, type EventTarget, type Listener } from "./events.js";
+export { EventBus, eventFields, listen, type EventBase, type EventTarget, type Listener } from "./events.js";
+export type {
+  RecvRequestEvent,
+  RecvRequestHandler,
+  SendInitialMetadataEvent,
+  SendTrailingMetadataEvent,
+  ServerEvents,
+  ServerRecvMessageEvent,
+  ServerSendMessageEvent,
+} from "./call/events.js";
 export { channelFor } from "./testing/channel-for.js";
 export {
   HealthService,

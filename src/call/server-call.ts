@@ -12,7 +12,9 @@ import { isUnaryRequest, type MethodDefinition, type MethodInfo } from "../servi
 import { guardOf, type ConnectionGuard } from "../server/connection-guard.js";
 import { authContextOf, peerIdentityKeyOf, type SessionInfo } from "../server/session-info.js";
 import { Code, fromError, RpcError, statusOf, type Status, type StatusDetail } from "../status.js";
+import { eventFields, type EventBus } from "../events.js";
 import type { AuthContext, ServerStream, TrailingStatus } from "./context.js";
+import type { ServerEvents } from "./events.js";
 
 /** Server-wide settings and bookkeeping a call needs. */
 export interface CallEnv {
@@ -22,6 +24,8 @@ export interface CallEnv {
   readonly defaultCompression: Encoding;
   /** Called exactly once when the call is over on the wire. */
   onCallEnd(call: ServerCall<any, any>): void;
+  /** The server's event listeners (grpclib events). */
+  readonly events: EventBus<ServerEvents>;
 }
 
 /** What the front learned from the request headers before dispatch. */
@@ -88,6 +92,17 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
   private skipCompression = false;
   private drainWaiters: Waiter[] = [];
 
+  /**
+   * The server's listeners when any were registered as the call began, else undefined:
+   * every event point costs one check of this field when nobody listens.
+   */
+  readonly events: EventBus<ServerEvents> | undefined;
+  /** Evented sends run one after another so listeners cannot reorder messages. */
+  private sendChain: Promise<void> | undefined;
+  private initialEventDone = false;
+  /** Set while SendTrailingMetadata listeners run: the status is decided, sends are refused. */
+  private closing: Promise<void> | undefined;
+
   constructor(
     readonly stream: ServerHttp2Stream,
     private readonly def: MethodDefinition<Req, Res>,
@@ -102,6 +117,7 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
     this.peer = facts.session.peer;
     this.guard = guardOf(stream.session);
     this.sendEncoding = "identity";
+    this.events = env.events.active ? env.events : undefined;
     if (env.defaultCompression !== "identity") this.setCompression(env.defaultCompression);
     this.reader = new EnvelopeReader(env.maxReceiveMessageLength, this);
     // Shared listener functions find the call through the stream: no closures per call.
@@ -119,6 +135,11 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
 
   get metadata(): Metadata {
     return (this.md ??= decodeRequestMetadata(this.facts.rawHeaders));
+  }
+
+  /** @internal a RecvRequest listener replaced the invocation metadata */
+  replaceMetadata(metadata: Metadata): void {
+    this.md = metadata;
   }
 
   get signal(): AbortSignal {
@@ -158,7 +179,17 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
   async sendInitialMetadata(metadata?: MetadataInit): Promise<void> {
     if (this.headersSent) throw new SwitchboardError(ErrorCode.CALL_STATE, "initial metadata was already sent");
     if (metadata !== undefined) this.initial = new Metadata(metadata);
+    if (this.events !== undefined) await this.initialMetadataEvent();
+    if (this.headersSent) return;
     this.ensureHeaders();
+  }
+
+  /** Runs the SendInitialMetadata listeners once, before the response headers are built. */
+  private async initialMetadataEvent(): Promise<void> {
+    if (this.initialEventDone || this.headersSent || !this.events!.has("sendInitialMetadata")) return;
+    this.initialEventDone = true;
+    const event = await this.events!.dispatch("sendInitialMetadata", { metadata: this.initial ?? new Metadata() });
+    this.initial = event.metadata.size > 0 ? event.metadata : undefined;
   }
 
   setTrailingMetadata(metadata: MetadataInit): void {
@@ -339,11 +370,14 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
         throw this.receiveError(err as RpcError);
       }
     }
+    let message: Req;
     try {
-      return this.def.deserialize(data);
+      message = this.def.deserialize(data);
     } catch (err) {
       throw this.receiveError(new RpcError(Code.INTERNAL, `could not parse request message: ${(err as Error).message}`, { cause: err }));
     }
+    if (this.events?.has("recvMessage")) message = (await this.events.dispatch("recvMessage", { message })).message as Req;
+    return message;
   }
 
   /** A receive-side failure ends the call with its status at once, and is what recv throws. */
@@ -361,7 +395,7 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
     if (this.recvFailure) return;
     this.recvFailure = err;
     this.inbox = [];
-    this.finish(statusOf(err), undefined);
+    void this.end(statusOf(err), undefined);
     this.abortSignal(err);
     this.wake(err);
   }
@@ -398,6 +432,7 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
   }
 
   async sendMessage(message: Res): Promise<void> {
+    if (this.events !== undefined) return this.sendEvented(message);
     // Messages written in one burst (a generator yielding without waiting) go out as one
     // batched write (Http2Stream's writev) instead of one nghttp2 submission each.
     if (!this.corked && !this.done) {
@@ -413,9 +448,28 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
     }
   }
 
+  /** sendMessage() with listeners: SendMessage (and SendInitialMetadata) run first, in send order. */
+  private sendEvented(message: Res): Promise<void> {
+    const events = this.events!;
+    const send = async () => {
+      if (events.has("sendMessage")) message = (await events.dispatch("sendMessage", { message })).message as Res;
+      if (this.done || this.closing) throw this.endReason ?? new SwitchboardError(ErrorCode.CALL_STATE, "cannot send a message after the status was sent");
+      await this.initialMetadataEvent();
+      if (!this.writeMessage(message)) {
+        await new Promise<void>((resolve, reject) => {
+          if (this.drainWaiters.length === 0) this.stream.once("drain", onStreamDrain);
+          this.drainWaiters.push({ resolve, reject });
+        });
+      }
+    };
+    const sent = this.sendChain === undefined ? send() : this.sendChain.then(send);
+    this.sendChain = sent.catch(ignore);
+    return sent;
+  }
+
   /** Serializes, compresses and writes one message; false when the stream asks us to wait for 'drain'. */
   private writeMessage(message: Res): boolean {
-    if (this.done) throw this.endReason ?? new SwitchboardError(ErrorCode.CALL_STATE, "cannot send a message after the status was sent");
+    if (this.done || this.closing) throw this.endReason ?? new SwitchboardError(ErrorCode.CALL_STATE, "cannot send a message after the status was sent");
     let data: Uint8Array;
     try {
       data = this.def.serialize(message);
@@ -446,7 +500,7 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
   async sendTrailingMetadata(trailers: TrailingStatus = {}): Promise<void> {
     if (this.done) throw this.endReason ?? new SwitchboardError(ErrorCode.CALL_STATE, "the status was already sent");
     const code = trailers.status ?? Code.OK;
-    this.finish(
+    await this.end(
       { code, message: trailers.message ?? "", details: trailers.details },
       trailers.metadata === undefined ? this.trailing : new Metadata(trailers.metadata),
     );
@@ -459,6 +513,30 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
   }
 
   // ---- ending ----------------------------------------------------------------------
+
+  /**
+   * Sends the status, first through the SendTrailingMetadata listeners when there are any
+   * (after every evented send already queued). Without listeners this is finish().
+   */
+  private end(status: Status, metadata: Metadata | undefined): void | Promise<void> {
+    const events = this.events;
+    if (events === undefined || !events.has("sendTrailingMetadata") || this.done) return this.finish(status, metadata);
+    if (this.closing) return this.closing;
+    const announce = async () => {
+      const event = await events.dispatch(
+        "sendTrailingMetadata",
+        eventFields({ metadata: metadata ?? new Metadata() }, { status: status.code, statusMessage: status.message, statusDetails: status.details ?? [] }),
+      );
+      this.finish(status, event.metadata.size > 0 ? event.metadata : undefined);
+    };
+    const run = (this.sendChain ?? Promise.resolve()).then(announce).catch((err: unknown) => {
+      // A failing listener must not cost the client its status: send it as decided, without changes.
+      this.finish(status, metadata);
+      throw err;
+    });
+    this.closing = run.catch(ignore);
+    return this.closing;
+  }
 
   /** Sends the status (once). Without response headers this is a trailers-only response. */
   finish(status: Status, metadata: Metadata | undefined): void {
@@ -535,7 +613,7 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
       return;
     }
     const err = new RpcError(Code.DEADLINE_EXCEEDED, "deadline exceeded");
-    this.finish(statusOf(err), this.trailing);
+    void this.end(statusOf(err), this.trailing);
     this.cancelled(err);
   }
 
@@ -591,9 +669,9 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
 
   /** Sends the status for a handler outcome: its return, or what it threw. */
   complete(err?: unknown): void {
-    if (this.done) return;
+    if (this.done || this.closing) return;
     if (err === undefined) {
-      this.finish({ code: this.statusCode, message: this.statusDetails }, this.trailing);
+      void this.end({ code: this.statusCode, message: this.statusDetails }, this.trailing);
       return;
     }
     const failure =
@@ -605,8 +683,12 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
       trailing = new Metadata(trailing);
       for (const [k, v] of failure.metadata) trailing.append(k, v);
     }
-    this.finish(statusOf(failure), trailing);
+    void this.end(statusOf(failure), trailing);
   }
+}
+
+function ignore(): void {
+  // Failures of a chained step are reported to its own caller; the chain itself moves on.
 }
 
 /** INTERNAL trailers used when the handler's trailing metadata is refused by node:http2. */

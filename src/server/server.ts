@@ -5,7 +5,9 @@ import type { Duplex } from "node:stream";
 import type { DescService } from "@bufbuild/protobuf";
 import { chainInterceptors, type ServerInterceptor } from "../call/interceptors.js";
 import { NEEDS_ASYNC, type CallEnv, type ServerCall } from "../call/server-call.js";
+import type { RecvRequestHandler, ServerEvents } from "../call/events.js";
 import { ErrorCode, SwitchboardError } from "../errors.js";
+import { EventBus, eventFields, type EventTarget } from "../events.js";
 import { createStreamListener, type DispatchCore } from "../grpc/dispatch.js";
 import { isUnaryRequest, type MethodDefinition } from "../service/method.js";
 import type { GenericRpcHandler, RpcMethodHandler } from "../service/raw.js";
@@ -25,7 +27,9 @@ type State = "new" | "serving" | "stopping" | "stopped";
  * A gRPC server on node:http2 (grpcio `server()`, grpclib `Server`): register
  * services, bind ports, start, and stop gracefully.
  */
-export class Server implements AsyncDisposable {
+export class Server implements AsyncDisposable, EventTarget<ServerEvents> {
+  /** grpclib server events: `listen(server, "recvRequest", fn)`; free while nobody listens. */
+  readonly events = new EventBus<ServerEvents>();
   private readonly options: ResolvedServerOptions;
   private readonly router = new Router();
   private readonly listeners: Listener[] = [];
@@ -66,6 +70,7 @@ export class Server implements AsyncDisposable {
       maxSendMessageLength: this.options.maxSendMessageLength,
       defaultCompression: this.options.compression,
       onCallEnd: (call) => this.onCallEnd(call),
+      events: this.events,
     };
     const core: DispatchCore = {
       router: this.router,
@@ -273,13 +278,28 @@ export class Server implements AsyncDisposable {
   private run(call: ServerCall, def: MethodDefinition): void {
     this.calls.add(call);
     call.guard?.callStarted();
+    if (call.events?.has("recvRequest")) {
+      recvRequest(call, def).then(
+        (handler) => {
+          if (call.finished) return;
+          if (handler === def.handler) this.begin(call, def);
+          else this.begin(call, { ...def, handler, unary: undefined });
+        },
+        (err: unknown) => call.complete(err ?? new Error("a RecvRequest listener failed without a reason")),
+      );
+      return;
+    }
+    this.begin(call, def);
+  }
+
+  private begin(call: ServerCall, def: MethodDefinition): void {
     // Unary-request handlers start once the whole request is in, like grpc-go's and C-core's.
     if (isUnaryRequest(def.kind)) call.whenRequestComplete(() => this.invoke(call, def));
     else this.invoke(call, def);
   }
 
   private invoke(call: ServerCall, def: MethodDefinition): void {
-    if (def.unary && !this.hasInterceptors) {
+    if (def.unary && !this.hasInterceptors && call.events === undefined) {
       // Fast path for plain unary handlers: no promises unless the handler returns one.
       let request: unknown;
       try {
@@ -327,6 +347,20 @@ export class Server implements AsyncDisposable {
     this.running--;
     if (this.calls.size === 0) this.callsDrained?.();
   }
+}
+
+/** Runs the RecvRequest listeners; returns the handler to run (theirs if they swapped it). */
+async function recvRequest(call: ServerCall, def: MethodDefinition): Promise<MethodDefinition["handler"]> {
+  const event = await call.events!.dispatch(
+    "recvRequest",
+    eventFields(
+      // The original handler is called with the ServerCall, which is a ServerStream.
+      { metadata: call.metadata, handler: def.handler as RecvRequestHandler },
+      { method: def.path, methodInfo: call.method, deadline: call.deadline, contentType: call.contentType, userAgent: call.userAgent, peer: call.peer },
+    ),
+  );
+  if (event.metadata !== call.metadata) call.replaceMetadata(event.metadata);
+  return event.handler as MethodDefinition["handler"];
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
