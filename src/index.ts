@@ -3,6 +3,8 @@ export { ErrorCode, SwitchboardError } from "./errors.js";
 export { Metadata, type MetadataInit, type MetadataValue } from "./metadata.js";
 export { Deadline, formatTimeout, parseTimeout } from "./deadline.js";
 export type { Encoding } from "./codec/compression.js";
+export { contentSubtype, jsonCodec, protoCodec, type Codec, type JsonCodecOptions } from "./codec/codec.js";
+export { methodMap, type MappedMethod } from "./service/method-map.js";
 export type { AuthContext, ServerCallContext, ServerStream, TrailingStatus } from "./call/context.js";
 export type {
   BidiStreamingHandler,
@@ -41,6 +43,7 @@ export {
   bindMethod,
   clientMethod,
   createClient,
+  rawMethod,
   type BidiStreamingMethod,
   type Client,
   type ClientMethodFor,

@@ -2,6 +2,7 @@ import * as http2 from "node:http2";
 import * as net from "node:net";
 import * as tls from "node:tls";
 import type { Duplex } from "node:stream";
+import type { Codec } from "../codec/codec.js";
 import type { Encoding } from "../codec/compression.js";
 import { ErrorCode, SwitchboardError } from "../errors.js";
 import { EventBus } from "../events.js";
@@ -37,6 +38,11 @@ export interface ChannelOptions {
   connectionWindowSize?: number;
   /** Provides the transport instead of dialing (in-memory channels). */
   createConnection?: () => Duplex;
+  /**
+   * How messages are encoded (grpclib `Channel(codec=)`): protobuf by default; e.g.
+   * `jsonCodec()` sends `application/grpc+json` with the protobuf JSON mapping.
+   */
+  codec?: Codec;
 }
 
 /** Connectivity of a channel, as gRPC names it. */

@@ -1,6 +1,8 @@
 import { constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type IncomingHttpStatusHeader, type OutgoingHttpHeaders } from "node:http2";
 import * as zlib from "node:zlib";
+import type { DescMessage } from "@bufbuild/protobuf";
 import type { ServerCallContext } from "../call/context.js";
+import { contentTypeFor } from "../codec/codec.js";
 import { ACCEPT_ENCODING, decompress, isEncoding, type Encoding } from "../codec/compression.js";
 import { EnvelopeReader, frameMessage, type Envelope } from "../codec/envelope.js";
 import { Deadline, formatTimeout, MAX_TIMER_MS } from "../deadline.js";
@@ -36,8 +38,12 @@ export interface CallOptions {
 export interface ClientMethod<Req, Res> {
   readonly path: string;
   readonly kind: MethodKind;
+  /** Protobuf binary (de)serializers, used unless the channel has another codec. */
   readonly serialize: (message: Req) => Uint8Array;
   readonly deserialize: (bytes: Uint8Array) => Res;
+  /** The message schemas, when known: other codecs (JSON) map messages with them. */
+  readonly input?: DescMessage;
+  readonly output?: DescMessage;
 }
 
 const INBOX_HIGH_WATER = 16;
@@ -137,7 +143,8 @@ export class ClientCall<Req, Res> implements AsyncIterable<Res>, AsyncDisposable
     if (this.channel.events.has("sendMessage")) value = (await this.channel.events.dispatch("sendMessage", { message: value })).message;
     let data: Uint8Array;
     try {
-      data = this.method.serialize(value as Req);
+      const codec = this.channel.options.codec;
+      data = codec === undefined ? this.method.serialize(value as Req) : codec.encode(value, this.method.input);
     } catch (err) {
       throw this.fail(new RpcError(Code.INTERNAL, `could not serialize request message: ${(err as Error).message}`, { cause: err }), true);
     }
@@ -193,7 +200,7 @@ export class ClientCall<Req, Res> implements AsyncIterable<Res>, AsyncDisposable
     if (this.error) throw this.error;
     let metadata = this.metadata;
     if (this.channel.events.has("sendRequest")) {
-      const event = await this.channel.events.dispatch("sendRequest", { metadata, method: this.method.path, deadline: this.deadline, contentType: "application/grpc" });
+      const event = await this.channel.events.dispatch("sendRequest", { metadata, method: this.method.path, deadline: this.deadline, contentType: contentTypeFor(this.channel.options.codec) });
       metadata = event.metadata;
     }
     const headers: OutgoingHttpHeaders = {
@@ -201,7 +208,7 @@ export class ClientCall<Req, Res> implements AsyncIterable<Res>, AsyncDisposable
       ":path": this.method.path,
       ":scheme": this.channel.scheme,
       ":authority": this.channel.authority,
-      "content-type": "application/grpc",
+      "content-type": contentTypeFor(this.channel.options.codec),
       te: "trailers",
       "user-agent": this.channel.userAgent,
       "grpc-accept-encoding": ACCEPT_ENCODING,
@@ -393,7 +400,8 @@ export class ClientCall<Req, Res> implements AsyncIterable<Res>, AsyncDisposable
     }
     let message: unknown;
     try {
-      message = this.method.deserialize(data);
+      const codec = this.channel.options.codec;
+      message = codec === undefined ? this.method.deserialize(data) : codec.decode(data, this.method.output);
     } catch (err) {
       throw this.fail(new RpcError(Code.INTERNAL, `could not parse response message: ${(err as Error).message}`, { cause: err }), true);
     }

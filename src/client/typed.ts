@@ -44,7 +44,22 @@ export function clientMethod(method: DescMethod): ClientMethod<any, any> {
     kind: method.methodKind,
     serialize: (m) => toBinary(input, isMessage(m, input) ? m : create(input, m ?? {})),
     deserialize: (b) => fromBinary(output, b),
+    input,
+    output,
   };
+}
+
+/**
+ * A method known only by path and call type (grpclib `UnaryUnaryMethod(channel, path, None, None)`):
+ * bytes in and out with the protobuf codec, plain values with a codec such as JSON.
+ */
+export function rawMethod(path: string, kind: MethodKind): ClientMethod<any, any> {
+  return { path, kind, serialize: asBytes, deserialize: (b) => b };
+}
+
+function asBytes(message: unknown): Uint8Array {
+  if (message instanceof Uint8Array) return message;
+  throw new TypeError("a raw method sends bytes (Uint8Array) unless the channel has a codec");
 }
 
 /** Creates a typed client for `service` on `channel` (grpclib generated stubs). */

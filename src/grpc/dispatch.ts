@@ -1,4 +1,5 @@
 import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
+import { contentSubtype, protoCodec, withCodec, type Codec } from "../codec/codec.js";
 import { ACCEPT_ENCODING, isEncoding } from "../codec/compression.js";
 import { Deadline, parseTimeout } from "../deadline.js";
 import { ServerCall, type CallEnv } from "../call/server-call.js";
@@ -16,6 +17,8 @@ export interface DispatchCore {
   readonly env: CallEnv;
   readonly maxHeaderListSize: number;
   readonly maxDeadlineMs: number | undefined;
+  /** Codecs by lower-case content subtype ("proto", "json", ...). */
+  readonly codecs: ReadonlyMap<string, Codec>;
   /** Why new calls are refused right now (not started, stopping), or undefined when serving. */
   refusal(): string | undefined;
   /** Reserves a slot under maximumConcurrentRpcs; false when the server is full. */
@@ -80,8 +83,11 @@ export function createStreamListener(core: DispatchCore) {
     const bad = findBadMetadata(rawHeaders);
     if (bad !== undefined) return trailersOnly(stream, contentType, Code.INTERNAL, bad);
     const path = headers[":path"] ?? "";
-    const def = core.router.lookup(path, () => decodeRequestMetadata(rawHeaders));
-    if (!def) return trailersOnly(stream, contentType, Code.UNIMPLEMENTED, `method not found: ${headerText(path)}`);
+    const found = core.router.lookup(path, () => decodeRequestMetadata(rawHeaders));
+    if (!found) return trailersOnly(stream, contentType, Code.UNIMPLEMENTED, `method not found: ${headerText(path)}`);
+    const codec = contentType === "application/grpc" ? core.codecs.get("proto") : core.codecs.get(contentSubtype(contentType));
+    if (!codec) return trailersOnly(stream, contentType, Code.INTERNAL, `no codec registered for content-subtype ${JSON.stringify(headerText(contentSubtype(contentType)))}`);
+    const def = codec === protoCodec ? found : withCodec(found, codec);
 
     let deadline: Deadline | undefined;
     const timeout = headers["grpc-timeout"];

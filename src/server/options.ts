@@ -1,3 +1,4 @@
+import { codecMap, defaultCodecs, type Codec } from "../codec/codec.js";
 import type { Encoding } from "../codec/compression.js";
 import type { ServerInterceptor } from "../call/interceptors.js";
 import type { GenericRpcHandler } from "../service/raw.js";
@@ -54,6 +55,11 @@ export interface ServerOptions {
   /** Stream resets by a client tolerated in a burst (default 200), then per second (default 50); beyond: GOAWAY. */
   resetBurst?: number;
   resetRatePerSecond?: number;
+  /**
+   * Codecs by content subtype (`application/grpc+{subtype}`), on top of the defaults
+   * (proto, and JSON with the protobuf JSON mapping); one with a default's subtype replaces it.
+   */
+  codecs?: readonly Codec[];
   /** grpcio-style channel arguments (`[["grpc.max_receive_message_length", n], ...]`); they override the fields above. */
   grpcOptions?: GrpcChannelArgs;
 }
@@ -75,6 +81,7 @@ export interface ResolvedServerOptions {
   maxDeadlineMs: number | undefined;
   handshakeTimeoutMs: number;
   guard: GuardOptions;
+  codecs: ReadonlyMap<string, Codec>;
 }
 
 /** Fills in defaults. */
@@ -95,6 +102,7 @@ export function resolveOptions(options: ServerOptions): ResolvedServerOptions {
     maxFrameSize: o.maxFrameSize,
     maxDeadlineMs: o.maxDeadlineMs,
     handshakeTimeoutMs: o.handshakeTimeoutMs ?? 20_000,
+    codecs: codecMap([...defaultCodecs(), ...(options.codecs ?? [])]),
     guard: {
       keepaliveMinTimeMs: o.keepaliveMinTimeMs ?? 5 * 60 * 1000,
       keepalivePermitWithoutCalls: o.keepalivePermitWithoutCalls ?? false,

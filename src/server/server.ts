@@ -77,6 +77,7 @@ export class Server implements AsyncDisposable, EventTarget<ServerEvents> {
       env,
       maxHeaderListSize: this.options.maxHeaderListSize,
       maxDeadlineMs: this.options.maxDeadlineMs,
+      codecs: this.options.codecs,
       refusal: () => (this.state === "serving" ? undefined : this.state === "new" ? "server is not started" : "server is shutting down"),
       admit: () => {
         if (this.running >= this.options.maximumConcurrentRpcs) return false;
