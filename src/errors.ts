@@ -14,6 +14,7 @@ export const ErrorCode = {
   BAD_OPTION: "ERR_SB_BAD_OPTION",
   CALL_STATE: "ERR_SB_CALL_STATE",
   BAD_COMPRESSION: "ERR_SB_BAD_COMPRESSION",
+  BAD_MESSAGE: "ERR_SB_BAD_MESSAGE",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
