@@ -15,6 +15,7 @@ export const ErrorCode = {
   CALL_STATE: "ERR_SB_CALL_STATE",
   BAD_COMPRESSION: "ERR_SB_BAD_COMPRESSION",
   BAD_MESSAGE: "ERR_SB_BAD_MESSAGE",
+  BAD_DETAIL: "ERR_SB_BAD_DETAIL",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

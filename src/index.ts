@@ -1,4 +1,7 @@
 export { Code, codeName, detail, fromError, isCode, RpcError, statusOf, type RpcErrorOptions, type Status, type StatusDetail } from "./status.js";
+export { detailTypes, registerDetailType, type DetailInput } from "./rich-details.js";
+// The google.rpc error model (BadRequestSchema, ErrorInfoSchema, ...), for rich error details.
+export * from "./gen/google/rpc/error_details_pb.js";
 export { ErrorCode, SwitchboardError } from "./errors.js";
 export { Metadata, type MetadataInit, type MetadataValue } from "./metadata.js";
 export { Deadline, formatTimeout, parseTimeout } from "./deadline.js";

@@ -1,5 +1,6 @@
-import { fromBinary, toBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import { fromBinary, toBinary, type DescMessage, type Message, type MessageShape, type Registry } from "@bufbuild/protobuf";
 import type { Metadata } from "./metadata.js";
+import { detailTypes, packDetail, typeNameOf, typeUrlOf, unpackDetail, type DetailInput } from "./rich-details.js";
 
 /** The 17 gRPC status codes (doc/statuscodes.md in the gRPC repository). */
 export enum Code {
@@ -38,9 +39,9 @@ export interface RpcErrorOptions {
   metadata?: Metadata;
   /**
    * Rich error details: protobuf messages packed as google.protobuf.Any into the
-   * google.rpc.Status sent in `grpc-status-details-bin`.
+   * google.rpc.Status sent in `grpc-status-details-bin` (see DetailInput for what is accepted).
    */
-  details?: readonly StatusDetail[];
+  details?: readonly DetailInput[];
   /** A pre-encoded google.rpc.Status, sent as-is in `grpc-status-details-bin`. */
   statusDetailsBin?: Uint8Array;
   cause?: unknown;
@@ -55,6 +56,9 @@ export interface StatusDetail {
 /**
  * The error a handler throws to end a call with a status, and the error a client
  * sees for a non-OK status. Its code is never OK.
+ *
+ * The third argument is either the options or, as a shorthand, just the rich details:
+ * `new RpcError(Code.INVALID_ARGUMENT, "bad name", [create(BadRequestSchema, { ... })])`.
  */
 export class RpcError extends Error {
   override readonly name = "RpcError";
@@ -62,18 +66,37 @@ export class RpcError extends Error {
   /** The raw status message as sent on the wire (before any prefix). */
   readonly rawMessage: string;
   readonly metadata: Metadata | undefined;
+  /** The rich details as packed on the wire: type URL and encoded message. */
   readonly details: readonly StatusDetail[];
   readonly statusDetailsBin: Uint8Array | undefined;
+  #decoded: Message[] | undefined;
 
-  constructor(code: Code, message = "", options: RpcErrorOptions = {}) {
+  /** Throws ERR_SB_BAD_DETAIL for a message detail whose type is not registered (registerDetailType). */
+  constructor(code: Code, message = "", options: RpcErrorOptions | readonly DetailInput[] = {}) {
+    if (isDetailList(options)) options = { details: options };
     // A status of OK cannot describe a failure; treat it as UNKNOWN like grpc-go's status package.
     const effective = code === Code.OK || !isCode(code) ? Code.UNKNOWN : code;
     super(message ? `${codeName(effective)}: ${message}` : codeName(effective), options.cause === undefined ? undefined : { cause: options.cause });
     this.code = effective;
     this.rawMessage = message;
     this.metadata = options.metadata;
-    this.details = options.details ?? [];
+    this.details = options.details?.map(packDetail) ?? [];
     this.statusDetailsBin = options.statusDetailsBin;
+  }
+
+  /**
+   * Every rich detail, decoded: registered types (the google.rpc error model and
+   * registerDetailType()) as typed messages, anything else as a google.protobuf.Any stand-in
+   * with the type URL and bytes as received. Narrow with `isMessage(d, BadRequestSchema)`.
+   * Decoded once, on first read, with the types registered at that moment.
+   */
+  get decodedDetails(): readonly Message[] {
+    return (this.#decoded ??= this.unpackDetails());
+  }
+
+  /** Like decodedDetails, with a registry of your choice (decoded afresh on each call). */
+  unpackDetails(types: Registry = detailTypes): Message[] {
+    return this.details.map((d) => unpackDetail(d, types));
   }
 
   /**
@@ -81,18 +104,22 @@ export class RpcError extends Error {
    * `err.findDetails(BadRequestSchema)`; details of other types are skipped.
    */
   findDetails<Desc extends DescMessage>(schema: Desc): MessageShape<Desc>[] {
-    const url = `type.googleapis.com/${schema.typeName}`;
     const out: MessageShape<Desc>[] = [];
     for (const d of this.details) {
-      if (d.typeUrl === url || d.typeUrl.endsWith(`/${schema.typeName}`)) out.push(fromBinary(schema, d.value));
+      if (typeNameOf(d.typeUrl) === schema.typeName) out.push(fromBinary(schema, d.value));
     }
     return out;
   }
 }
 
-/** A rich error detail from a protobuf message, ready for `new RpcError(code, msg, { details })`. */
+// Array.isArray narrows to any[] and leaves readonly arrays in the else branch; this does not.
+function isDetailList(value: RpcErrorOptions | readonly DetailInput[]): value is readonly DetailInput[] {
+  return Array.isArray(value);
+}
+
+/** A rich error detail from a protobuf message of any type, registered or not. */
 export function detail<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): StatusDetail {
-  return { typeUrl: `type.googleapis.com/${schema.typeName}`, value: toBinary(schema, message) };
+  return { typeUrl: typeUrlOf(schema.typeName), value: toBinary(schema, message) };
 }
 
 /** The status a finished call reports: code, message and optional rich details. */

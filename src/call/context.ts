@@ -2,7 +2,8 @@ import type { Encoding } from "../codec/compression.js";
 import type { Deadline } from "../deadline.js";
 import type { Metadata, MetadataInit } from "../metadata.js";
 import type { MethodInfo } from "../service/method.js";
-import type { Code, Status, StatusDetail } from "../status.js";
+import type { DetailInput } from "../rich-details.js";
+import type { Code, Status } from "../status.js";
 
 /** Authentication facts about the peer, from its TLS client certificate (grpcio `auth_context`). */
 export type AuthContext = Record<string, Buffer[]>;
@@ -48,7 +49,7 @@ export interface ServerCallContext {
   /** The trailing metadata set so far. */
   readonly trailingMetadata: Metadata;
   /** Ends the call with a non-OK status: throws an RpcError (OK becomes UNKNOWN). */
-  abort(code: Code, details?: string, options?: { metadata?: MetadataInit; details?: readonly StatusDetail[] }): never;
+  abort(code: Code, details?: string, options?: { metadata?: MetadataInit; details?: readonly DetailInput[] }): never;
   /** Ends the call with a full status (code, message, rich details). */
   abortWithStatus(status: Status & { metadata?: MetadataInit }): never;
   /** Sets the status code used when the handler returns (or throws a non-RpcError). */
@@ -71,7 +72,7 @@ export interface ServerCallContext {
 export interface TrailingStatus {
   status?: Code;
   message?: string;
-  details?: readonly StatusDetail[];
+  details?: readonly DetailInput[];
   metadata?: MetadataInit;
 }
 

@@ -11,7 +11,8 @@ import { Metadata, type MetadataInit } from "../metadata.js";
 import { isUnaryRequest, type MethodDefinition, type MethodInfo } from "../service/method.js";
 import { guardOf, type ConnectionGuard } from "../server/connection-guard.js";
 import { authContextOf, peerIdentityKeyOf, type SessionInfo } from "../server/session-info.js";
-import { Code, fromError, RpcError, statusOf, type Status, type StatusDetail } from "../status.js";
+import { packDetail, type DetailInput } from "../rich-details.js";
+import { Code, fromError, RpcError, statusOf, type Status } from "../status.js";
 import { eventFields, type EventBus } from "../events.js";
 import type { AuthContext, ServerStream, TrailingStatus } from "./context.js";
 import type { ServerEvents } from "./events.js";
@@ -196,7 +197,7 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
     this.trailing = new Metadata(metadata);
   }
 
-  abort(code: Code, details = "", options: { metadata?: MetadataInit; details?: readonly StatusDetail[] } = {}): never {
+  abort(code: Code, details = "", options: { metadata?: MetadataInit; details?: readonly DetailInput[] } = {}): never {
     throw new RpcError(code, details, {
       metadata: options.metadata === undefined ? undefined : new Metadata(options.metadata),
       details: options.details,
@@ -501,7 +502,7 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
     if (this.done) throw this.endReason ?? new SwitchboardError(ErrorCode.CALL_STATE, "the status was already sent");
     const code = trailers.status ?? Code.OK;
     await this.end(
-      { code, message: trailers.message ?? "", details: trailers.details },
+      { code, message: trailers.message ?? "", details: trailers.details?.map(packDetail) },
       trailers.metadata === undefined ? this.trailing : new Metadata(trailers.metadata),
     );
   }

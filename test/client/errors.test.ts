@@ -1,13 +1,29 @@
 // Errors: how the client turns what a server sends into an RpcError — gRPC statuses with
 // messages, trailing metadata and rich details; trailers-only responses; HTTP statuses and
 // content types of non-gRPC responses; RST_STREAM codes; message size limits; and
-// protocol violations (cardinality, truncation, missing or invalid status).
+// protocol violations (cardinality, truncation, missing or invalid status). Rich details
+// decoded to typed messages, and the docs/errors.md example.
 import { afterEach, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { constants } from "node:http2";
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { StringValueSchema } from "@bufbuild/protobuf/wkt";
-import { bindMethod, Code, createClient, Metadata, RpcError, type ServerStreamingMethod, type UnaryMethod } from "../../src/index.js";
+import { promisify } from "node:util";
+import { create, fromBinary, isMessage, toBinary } from "@bufbuild/protobuf";
+import { AnySchema, anyUnpack, StringValueSchema } from "@bufbuild/protobuf/wkt";
+import {
+  BadRequestSchema,
+  bindMethod,
+  Code,
+  createClient,
+  detail,
+  ErrorInfoSchema,
+  Metadata,
+  RpcError,
+  type ServerStreamingMethod,
+  type UnaryMethod,
+} from "../../src/index.js";
+import { ROOT } from "../interop/peers.js";
 import { Greeter, HelloReplySchema } from "../../examples/gen/helloworld/helloworld_pb.js";
 import { TestService } from "../../examples/gen/grpc/testing/test_pb.js";
 import { deferred, expectRpcError, frame, helloReplyBytes, readBody, respondGrpc, Scope, T, until, within } from "./helpers.js";
@@ -52,6 +68,71 @@ describe("errors", () => {
     assert.equal(call.status?.message, MESSAGE);
     assert.equal(call.status?.details?.length, 2);
     assert.equal(call.trailingMetadata?.get("x-err"), "v1");
+  });
+
+  it("rich details as messages: new RpcError(INVALID_ARGUMENT, msg, [BadRequest, ErrorInfo, StringValue]) -> err.decodedDetails has typed google.rpc messages and an Any stand-in, in trailers-only and in trailers after messages", T, async () => {
+    const badRequest = create(BadRequestSchema, { fieldViolations: [{ field: "name", description: "must not be empty" }] });
+    const errorInfo = create(ErrorInfoSchema, { reason: "NAME_EMPTY", domain: "greeter.example" });
+    const hint = detail(StringValueSchema, create(StringValueSchema, { value: "try Ada" }));
+    const fail = () => new RpcError(Code.INVALID_ARGUMENT, "invalid greeting", [badRequest, errorInfo, hint]);
+    const { target } = await scope.server((s) =>
+      s.addService(Greeter, {
+        sayHello() {
+          throw fail();
+        },
+        async *sayHelloStream() {
+          yield { message: "first" };
+          throw fail();
+        },
+      }),
+    );
+    const client = createClient(Greeter, scope.channel(target));
+    const unary = await expectRpcError(client.sayHello({ name: "" }, { timeout: 3000 }), Code.INVALID_ARGUMENT, /^invalid greeting$/);
+    const streamed = await expectRpcError(
+      (async () => {
+        for await (const _ of client.sayHelloStream({ name: "" }, { timeout: 3000 }));
+      })(),
+      Code.INVALID_ARGUMENT,
+    );
+    for (const err of [unary, streamed]) {
+      const [bad, info, any] = err.decodedDetails;
+      assert.ok(isMessage(bad, BadRequestSchema));
+      assert.equal(bad.fieldViolations[0]!.description, "must not be empty");
+      assert.ok(isMessage(info, ErrorInfoSchema));
+      assert.equal(info.reason, "NAME_EMPTY");
+      assert.ok(isMessage(any, AnySchema), "StringValue is not a registered detail type");
+      assert.equal(anyUnpack(any, StringValueSchema)?.value, "try Ada");
+      assert.deepEqual(err.details.map((d) => d.typeUrl), ["type.googleapis.com/google.rpc.BadRequest", "type.googleapis.com/google.rpc.ErrorInfo", hint.typeUrl]);
+      assert.equal(err.findDetails(ErrorInfoSchema)[0]!.domain, "greeter.example");
+    }
+  });
+
+  it("a grpc-status-details-bin that is not a google.rpc.Status is ignored: code and message come from grpc-status / grpc-message, no details (NOT_FOUND)", T, async () => {
+    const bare = await scope.bare((stream) => {
+      stream.on("data", () => {});
+      respondGrpc(stream, [], { "grpc-status": "5", "grpc-message": "gone", "grpc-status-details-bin": Buffer.from([0xff, 0xff]).toString("base64") });
+    });
+    const err = await expectRpcError(createClient(Greeter, scope.channel(bare.target)).sayHello({ name: "x" }, { timeout: 3000 }), Code.NOT_FOUND, /^gone$/);
+    assert.deepEqual(err.details, []);
+    assert.deepEqual(err.decodedDetails, []);
+  });
+
+  it("the docs/errors.md example is examples/errors/rich-details.ts and runs: INVALID_ARGUMENT with its BadRequest, ErrorInfo and an Any read back", { timeout: 30_000 }, async () => {
+    const source = readFileSync(new URL("../../examples/errors/rich-details.ts", import.meta.url), "utf8");
+    const doc = readFileSync(new URL("../../docs/errors.md", import.meta.url), "utf8");
+    const block = /## A runnable example[\s\S]*?```ts\n([\s\S]*?)```/.exec(doc);
+    assert.equal(block?.[1], source, "the docs example and examples/errors/rich-details.ts differ");
+    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "examples/errors/rich-details.ts"], { cwd: ROOT, timeout: 20_000 });
+    assert.equal(
+      stdout,
+      [
+        "INVALID_ARGUMENT: invalid greeting",
+        "  name: must not be empty",
+        "  reason NAME_EMPTY (greeter.example)",
+        "  type.googleapis.com/google.protobuf.StringValue: try Ada",
+        "",
+      ].join("\n"),
+    );
   });
 
   it("a status after response messages: messages are delivered, then the error (ABORTED)", T, async () => {
