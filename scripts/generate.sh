@@ -17,3 +17,5 @@ mkdir -p "$stage/grpc/testing" "$stage/helloworld"
 cp /usr/share/grpc-proto/grpc/testing/{test,messages,empty}.proto "$stage/grpc/testing/"
 cp examples/helloworld/helloworld.proto "$stage/helloworld/"
 npx buf generate "$stage" --template buf.gen.examples.yaml
+# The CLI tests' clitest.Echo (test/cli/fixtures, also loaded by the grpc-js peer) -> test/cli/gen
+npx buf generate test/cli/fixtures --template '{"version":"v2","plugins":[{"local":"protoc-gen-es","out":"test/cli/gen","opt":["target=ts","import_extension=js"]}]}'

@@ -15,7 +15,19 @@ export const ErrorCode = {
   CALL_STATE: "ERR_SB_CALL_STATE",
   BAD_COMPRESSION: "ERR_SB_BAD_COMPRESSION",
   BAD_MESSAGE: "ERR_SB_BAD_MESSAGE",
+  // the switchboard command line (src/cli)
+  CLI_USAGE: "ERR_SB_CLI_USAGE",
+  CLI_INPUT: "ERR_SB_CLI_INPUT",
+  UNKNOWN_SYMBOL: "ERR_SB_UNKNOWN_SYMBOL",
+  BAD_DESCRIPTOR: "ERR_SB_BAD_DESCRIPTOR",
   BAD_DETAIL: "ERR_SB_BAD_DETAIL",
+  // SR OS grpcserver facade (src/sros)
+  NO_HANDLER: "ERR_SB_NO_HANDLER",
+  BAD_RESPONSE: "ERR_SB_BAD_RESPONSE",
+  WAIT_TIMEOUT: "ERR_SB_WAIT_TIMEOUT",
+  NOT_BOUND: "ERR_SB_NOT_BOUND",
+  // worker-pool execution model (src/execution)
+  WORKER_START: "ERR_SB_WORKER_START",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -102,3 +102,6 @@ export {
 export { Health, HealthCheckRequestSchema, HealthCheckResponseSchema, type HealthCheckRequest, type HealthCheckResponse } from "./gen/grpc/health/v1/health_pb.js";
 export { ServerReflection as ServerReflectionV1 } from "./gen/grpc/reflection/v1/reflection_pb.js";
 export { ServerReflection as ServerReflectionV1Alpha } from "./gen/grpc/reflection/v1alpha/reflection_pb.js";
+export { WorkerPool, type WorkerFunctionName } from "./execution/worker-pool.js";
+export type { WorkerPoolOptions, WorkerPoolStats } from "./execution/options.js";
+export type { WorkerContext, WorkerStreamFunction, WorkerUnaryFunction } from "./execution/context.js";
