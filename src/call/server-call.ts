@@ -441,12 +441,20 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
       this.stream.cork();
       process.nextTick(uncorkCall, this);
     }
-    if (!this.writeMessage(message)) {
-      await new Promise<void>((resolve, reject) => {
-        if (this.drainWaiters.length === 0) this.stream.once("drain", onStreamDrain);
-        this.drainWaiters.push({ resolve, reject });
-      });
-    }
+    if (!this.writeMessage(message)) await this.drained();
+  }
+
+  /** Resolves on the stream's next 'drain' (one listener for every waiting send). */
+  private drained(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (this.drainWaiters.length === 0) this.stream.once("drain", onStreamDrain);
+      this.drainWaiters.push({ resolve, reject });
+    });
+  }
+
+  /** Sending is over once the status is sent or decided. */
+  private assertCanSend(): void {
+    if (this.done || this.closing) throw this.endReason ?? new SwitchboardError(ErrorCode.CALL_STATE, "cannot send a message after the status was sent");
   }
 
   /** sendMessage() with listeners: SendMessage (and SendInitialMetadata) run first, in send order. */
@@ -454,14 +462,10 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
     const events = this.events!;
     const send = async () => {
       if (events.has("sendMessage")) message = (await events.dispatch("sendMessage", { message })).message as Res;
-      if (this.done || this.closing) throw this.endReason ?? new SwitchboardError(ErrorCode.CALL_STATE, "cannot send a message after the status was sent");
+      // Checked before SendInitialMetadata: a finished call must not announce headers.
+      this.assertCanSend();
       await this.initialMetadataEvent();
-      if (!this.writeMessage(message)) {
-        await new Promise<void>((resolve, reject) => {
-          if (this.drainWaiters.length === 0) this.stream.once("drain", onStreamDrain);
-          this.drainWaiters.push({ resolve, reject });
-        });
-      }
+      if (!this.writeMessage(message)) await this.drained();
     };
     const sent = this.sendChain === undefined ? send() : this.sendChain.then(send);
     this.sendChain = sent.catch(ignore);
@@ -470,7 +474,7 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
 
   /** Serializes, compresses and writes one message; false when the stream asks us to wait for 'drain'. */
   private writeMessage(message: Res): boolean {
-    if (this.done || this.closing) throw this.endReason ?? new SwitchboardError(ErrorCode.CALL_STATE, "cannot send a message after the status was sent");
+    this.assertCanSend();
     let data: Uint8Array;
     try {
       data = this.def.serialize(message);

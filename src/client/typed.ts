@@ -1,5 +1,6 @@
-import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescMethod, type DescService, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
+import type { DescMessage, DescMethod, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import { Code, RpcError } from "../status.js";
+import { protoCodec } from "../codec/codec.js";
 import type { MethodKind } from "../service/method.js";
 import type { Channel } from "./channel.js";
 import { ClientCall, type CallOptions, type ClientMethod } from "./client-call.js";
@@ -42,8 +43,8 @@ export function clientMethod(method: DescMethod): ClientMethod<any, any> {
   return {
     path: `/${method.parent.typeName}/${method.name}`,
     kind: method.methodKind,
-    serialize: (m) => toBinary(input, isMessage(m, input) ? m : create(input, m ?? {})),
-    deserialize: (b) => fromBinary(output, b),
+    serialize: (m) => protoCodec.encode(m, input),
+    deserialize: (b) => protoCodec.decode(b, output),
     input,
     output,
   };
@@ -54,12 +55,7 @@ export function clientMethod(method: DescMethod): ClientMethod<any, any> {
  * bytes in and out with the protobuf codec, plain values with a codec such as JSON.
  */
 export function rawMethod(path: string, kind: MethodKind): ClientMethod<any, any> {
-  return { path, kind, serialize: asBytes, deserialize: (b) => b };
-}
-
-function asBytes(message: unknown): Uint8Array {
-  if (message instanceof Uint8Array) return message;
-  throw new TypeError("a raw method sends bytes (Uint8Array) unless the channel has a codec");
+  return { path, kind, serialize: (m) => protoCodec.encode(m, undefined), deserialize: (b) => protoCodec.decode(b, undefined) as Uint8Array };
 }
 
 /** Creates a typed client for `service` on `channel` (grpclib generated stubs). */

@@ -1,4 +1,4 @@
-import { create, fromBinary, isMessage, toBinary, type DescMessage, type DescMethod, type DescService, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
+import type { DescMessage, DescMethod, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import {
   adaptContextHandler,
   adaptStreamHandler,
@@ -8,6 +8,7 @@ import {
   type StreamHandler,
   type UnaryHandler,
 } from "../call/shapes.js";
+import { protoCodec } from "../codec/codec.js";
 import { ErrorCode, SwitchboardError } from "../errors.js";
 import type { MethodDefinition } from "./method.js";
 
@@ -45,8 +46,8 @@ export function describeMethod(method: DescMethod): Omit<MethodDefinition, "hand
     kind: method.methodKind,
     input,
     output,
-    deserialize: (bytes) => fromBinary(input, bytes),
-    serialize: (message) => toBinary(output, isMessage(message, output) ? message : create(output, message ?? {})),
+    deserialize: (bytes) => protoCodec.decode(bytes, input),
+    serialize: (message) => protoCodec.encode(message, output),
   };
 }
 
