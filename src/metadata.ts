@@ -111,9 +111,13 @@ export class Metadata implements Iterable<[string, MetadataValue]> {
     for (const [k, list] of this.map) for (const v of list) yield [k, v];
   }
 
-  /** A plain object view: one entry per key, an array when a key repeats. */
+  /**
+   * A plain object view: one entry per key, an array when a key repeats. The object has a
+   * null prototype: keys come from the peer, and `__proto__`, `constructor` or `tostring`
+   * must stay ordinary entries instead of reaching (or replacing) Object.prototype.
+   */
   toJSON(): Record<string, MetadataValue | MetadataValue[]> {
-    const out: Record<string, MetadataValue | MetadataValue[]> = {};
+    const out = Object.create(null) as Record<string, MetadataValue | MetadataValue[]>;
     for (const [k, list] of this.map) out[k] = list.length === 1 ? list[0]! : [...list];
     return out;
   }
@@ -122,7 +126,7 @@ export class Metadata implements Iterable<[string, MetadataValue]> {
   writeHeaders(headers: Record<string, string | string[]>): void {
     for (const [k, list] of this.map) {
       const wire = isBinaryKey(k) ? list.map((v) => encodeBinaryValue(v as Uint8Array)) : (list as string[]);
-      headers[k] = wire.length === 1 ? wire[0]! : wire;
+      setOwn(headers, k, wire.length === 1 ? wire[0]! : wire);
     }
   }
 
@@ -132,6 +136,15 @@ export class Metadata implements Iterable<[string, MetadataValue]> {
     if (list) list.push(value);
     else this.map.set(key, [value]);
   }
+}
+
+/**
+ * Sets an own, enumerable property even for the key `__proto__`: plain assignment would run
+ * Object.prototype's setter and change (or silently keep) the object's prototype instead.
+ */
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === "__proto__") Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
 }
 
 /** Headers HTTP/2 or the gRPC protocol own; as metadata they would corrupt the call (RFC 9113 8.2.2). */

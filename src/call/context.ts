@@ -40,8 +40,19 @@ export interface ServerCallContext {
   timeRemaining(): number;
   /** Whether the call can still send: not finished, cancelled or expired. */
   isActive(): boolean;
-  /** Calls `fn` once if the call is cancelled (grpcio `add_callback`, limited to early ends). */
+  /**
+   * Calls `fn` once if the call ends early: client cancel, deadline, server stop, protocol
+   * error (the moment `signal` aborts). For every way a call can end, use addCallback().
+   */
   onCancel(fn: (reason: unknown) => void): void;
+  /**
+   * grpcio `add_callback`: calls `fn` once when the call has terminated, however it ended
+   * (OK, an error status, client cancel, deadline, server stop), after its stream closed.
+   * Returns true, or false when the call had already terminated (then `fn` never runs).
+   * Callbacks run in the order added; one that throws is reported as a process warning and
+   * does not keep the others from running.
+   */
+  addCallback(fn: () => void): boolean;
   /** Sends response headers now, with this initial metadata. */
   sendInitialMetadata(metadata?: MetadataInit): Promise<void>;
   /** Sets (replaces) the trailing metadata sent with the status. */

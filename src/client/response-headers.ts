@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http2";
 import { decodeGrpcMessage } from "../grpc/percent.js";
 import { decodeRequestMetadata } from "../grpc/request-metadata.js";
-import { decodeStatusDetails } from "../grpc/status-details.js";
+import { decodeDetailsWith, protoStatusDetailsCodec, type StatusDetailsCodec } from "../grpc/status-details.js";
 import { decodeBinaryValue, isBinaryKey, Metadata } from "../metadata.js";
 import { Code, isCode, type Status } from "../status.js";
 
@@ -28,8 +28,8 @@ export function metadataFromHeaders(headers: IncomingHttpHeaders, raw: string[] 
   return md;
 }
 
-/** The status in trailers (or trailers-only headers): code, decoded message and rich details. */
-export function statusFromHeaders(headers: IncomingHttpHeaders): Status {
+/** The status in trailers (or trailers-only headers): code, decoded message and rich details (decoded by `detailsCodec`). */
+export function statusFromHeaders(headers: IncomingHttpHeaders, detailsCodec: StatusDetailsCodec | null = protoStatusDetailsCodec): Status {
   const rawCode = headers["grpc-status"];
   if (rawCode === undefined) return { code: Code.UNKNOWN, message: "server sent trailers without grpc-status" };
   const code = Number(rawCode);
@@ -41,7 +41,7 @@ export function statusFromHeaders(headers: IncomingHttpHeaders): Status {
     const bytes = decodeBinaryValue(String(detailsBin));
     if (bytes) {
       status.statusDetailsBin = bytes;
-      status.details = decodeStatusDetails(bytes)?.details ?? [];
+      status.details = decodeDetailsWith(detailsCodec, code, message, bytes);
     }
   }
   return status;

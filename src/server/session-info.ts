@@ -63,10 +63,68 @@ export function peerIdentityKeyOf(auth: AuthContext): string | null {
   return null;
 }
 
-function parseSubjectAltNames(value: string | undefined): string[] {
+/** The SAN types grpcio (C-core) reports in x509_subject_alternative_name, as Node names them. */
+const SAN_TYPES = new Set(["DNS", "URI", "email", "IP Address"]);
+
+/**
+ * The values of a certificate's subject alternative names, from Node's `subjectaltname`
+ * string (`DNS:a.example, URI:spiffe://x, IP Address:1.2.3.4`): DNS names, URIs, email
+ * addresses and IP addresses, in order, as grpcio reports them (IPv6 in its short form).
+ * Node writes a value containing a comma, quote, backslash or control character as a JSON string
+ * (`DNS:"a,b.example"`, CVE-2021-44532), so entries are split the way Node's own
+ * checkServerIdentity splits them, never on every comma. An entry whose quoting is broken
+ * ends the list: a wrong identity is worse than a missing one.
+ */
+export function parseSubjectAltNames(value: string | undefined): string[] {
   if (!value) return [];
-  // Node formats SANs as "DNS:a, URI:b, IP Address:1.2.3.4"; keep the value part.
-  return value.split(/,\s*/).map((entry) => entry.slice(entry.indexOf(":") + 1)).filter((v) => v.length > 0);
+  const names: string[] = [];
+  for (const entry of splitAltNames(value)) {
+    const colon = entry.indexOf(":");
+    const type = entry.slice(0, colon);
+    const name = entry.slice(colon + 1);
+    if (colon <= 0 || name === "" || !SAN_TYPES.has(type)) continue;
+    names.push(type === "IP Address" ? shortIp(name) : name);
+  }
+  return names;
+}
+
+/** A JSON string literal at the start of the text (the quoting Node uses for SAN values). */
+const JSON_STRING = /^"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/;
+
+/** Splits Node's SAN list at ", " outside JSON-quoted parts, unquoting them. */
+function splitAltNames(list: string): string[] {
+  const entries: string[] = [];
+  let current = "";
+  let offset = 0;
+  while (offset < list.length) {
+    const sep = list.indexOf(", ", offset);
+    const quote = list.indexOf('"', offset);
+    if (quote !== -1 && (sep === -1 || quote < sep)) {
+      const literal = JSON_STRING.exec(list.slice(quote));
+      if (!literal) return entries;
+      current += list.slice(offset, quote) + (JSON.parse(literal[0]) as string);
+      offset = quote + literal[0].length;
+    } else if (sep !== -1) {
+      entries.push(current + list.slice(offset, sep));
+      current = "";
+      offset = sep + 2;
+    } else {
+      current += list.slice(offset);
+      offset = list.length;
+    }
+  }
+  entries.push(current);
+  return entries;
+}
+
+/** Node prints IPv6 SANs in full (`0:0:0:0:0:0:0:1`); grpcio reports the short form (`::1`). */
+function shortIp(ip: string): string {
+  if (!ip.includes(":")) return ip;
+  try {
+    return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
+  } catch {
+    return ip;
+  }
 }
 
 function toPem(der: Buffer): string {
