@@ -2,7 +2,7 @@
 // ErrorInfo; the client reads them back as typed messages. `npx tsx examples/errors/rich-details.ts`
 import { create, isMessage } from "@bufbuild/protobuf";
 import { AnySchema, anyUnpack, StringValueSchema } from "@bufbuild/protobuf/wkt";
-import { BadRequestSchema, Channel, Code, createClient, detail, ErrorInfoSchema, RpcError, Server } from "../../src/index.js";
+import { BadRequestSchema, Channel, Code, createClient, detail, ErrorInfoSchema, RpcError, Server } from "switchboard";
 import { Greeter } from "../gen/helloworld/helloworld_pb.js";
 
 const server = new Server();

@@ -1,7 +1,7 @@
 // grpclib's events example: a RecvRequest listener that checks a token and swaps in an
 // UNAUTHENTICATED handler, plus a SendTrailingMetadata listener that stamps every status.
 // Run: `npx tsx examples/events/auth.ts` (prints one refusal and one greeting).
-import { Channel, Code, createClient, listen, RpcError, Server } from "../../src/index.js";
+import { Channel, Code, createClient, listen, RpcError, Server } from "switchboard";
 import { Greeter } from "../gen/helloworld/helloworld_pb.js";
 
 const SECRET = "s3cret";

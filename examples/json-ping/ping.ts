@@ -1,6 +1,6 @@
 // grpclib's "service without .proto": a JSON Ping service defined by a method map, and a
 // client using the same codec. Run: `npx tsx examples/json-ping/ping.ts` (prints the reply).
-import { bindMethod, Channel, Code, jsonCodec, methodMap, rawMethod, RpcError, Server, type UnaryMethod } from "../../src/index.js";
+import { bindMethod, Channel, Code, jsonCodec, methodMap, rawMethod, RpcError, Server, type UnaryMethod } from "switchboard";
 
 const server = new Server();
 server.addMethods(

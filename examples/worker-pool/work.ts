@@ -1,5 +1,5 @@
 // Runs on the pool's worker threads: CPU-bound work that would stall the event loop.
-import type { WorkerContext } from "../../src/index.js";
+import type { WorkerContext } from "switchboard";
 import type { HelloReply, HelloRequest } from "../gen/helloworld/helloworld_pb.js";
 
 type Reply = Pick<HelloReply, "message">;

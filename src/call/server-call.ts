@@ -6,7 +6,7 @@ import { MAX_TIMER_MS, type Deadline } from "../deadline.js";
 import { ErrorCode, SwitchboardError } from "../errors.js";
 import { encodeGrpcMessage } from "../grpc/percent.js";
 import { decodeRequestMetadata } from "../grpc/request-metadata.js";
-import { encodeStatusDetails } from "../grpc/status-details.js";
+import { protoStatusDetailsCodec, type StatusDetailsCodec } from "../grpc/status-details.js";
 import { Metadata, type MetadataInit } from "../metadata.js";
 import { isUnaryRequest, type MethodDefinition, type MethodInfo } from "../service/method.js";
 import { guardOf, type ConnectionGuard } from "../server/connection-guard.js";
@@ -27,6 +27,8 @@ export interface CallEnv {
   onCallEnd(call: ServerCall<any, any>): void;
   /** The server's event listeners (grpclib events). */
   readonly events: EventBus<ServerEvents>;
+  /** Encodes rich error details for `grpc-status-details-bin`; null sends none; undefined: google.rpc.Status. */
+  readonly statusDetailsCodec?: StatusDetailsCodec | null;
 }
 
 /** What the front learned from the request headers before dispatch. */
@@ -74,6 +76,8 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
   private controller: AbortController | undefined;
   private timer: NodeJS.Timeout | undefined;
   private pendingTrailers: OutgoingHttpHeaders | undefined;
+  /** addCallback() functions, run once the stream has closed. */
+  private terminationCallbacks: (() => void)[] | undefined;
 
   /** @internal the request parser, fed by the stream's 'data' events */
   readonly reader: EnvelopeReader;
@@ -175,6 +179,13 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
     const signal = this.signal;
     if (signal.aborted) queueMicrotask(() => fn(signal.reason));
     else signal.addEventListener("abort", () => fn(signal.reason), { once: true });
+  }
+
+  addCallback(fn: () => void): boolean {
+    if (typeof fn !== "function") throw new SwitchboardError(ErrorCode.BAD_HANDLER, "addCallback needs a function");
+    if (this.ended) return false;
+    (this.terminationCallbacks ??= []).push(fn);
+    return true;
   }
 
   async sendInitialMetadata(metadata?: MetadataInit): Promise<void> {
@@ -559,7 +570,8 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
     if (status.statusDetailsBin) {
       trailers["grpc-status-details-bin"] = Buffer.from(status.statusDetailsBin).toString("base64");
     } else if (status.details && status.details.length > 0) {
-      trailers["grpc-status-details-bin"] = Buffer.from(encodeStatusDetails(status.code, status.message, status.details)).toString("base64");
+      const bytes = this.encodeDetails(status);
+      if (bytes !== undefined) trailers["grpc-status-details-bin"] = Buffer.from(bytes).toString("base64");
     }
     const stream = this.stream;
     if (stream.destroyed || stream.closed) return;
@@ -577,6 +589,27 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
       this.endWithTrailers(trailers);
     }
     this.settleDrain();
+  }
+
+  /**
+   * The `grpc-status-details-bin` bytes for a status with details, from the server's codec;
+   * undefined with `statusDetailsCodec: null`, or when the codec fails: the client still
+   * gets the code and message, and the failure is reported as a process warning.
+   */
+  private encodeDetails(status: Status): Uint8Array | undefined {
+    const codec = this.env.statusDetailsCodec === undefined ? protoStatusDetailsCodec : this.env.statusDetailsCodec;
+    if (codec === null) return undefined;
+    try {
+      const bytes = codec.encode(status.code, status.message, status.details!);
+      if (bytes instanceof Uint8Array) return bytes;
+      throw new TypeError(`encode() returned ${typeof bytes}, not a Uint8Array`);
+    } catch (err) {
+      process.emitWarning(`statusDetailsCodec.encode() failed for ${this.method.path}; the status went out without details: ${err instanceof Error ? err.message : String(err)}`, {
+        type: "SwitchboardWarning",
+        code: "ERR_SB_STATUS_DETAILS",
+      });
+      return undefined;
+    }
   }
 
   private endWithTrailers(trailers: OutgoingHttpHeaders): void {
@@ -652,6 +685,7 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
     if (!this.ended) {
       this.ended = true;
       this.env.onCallEnd(this);
+      if (this.terminationCallbacks !== undefined) runTerminationCallbacks(this.terminationCallbacks.splice(0), this.method.path);
     }
   }
 
@@ -689,6 +723,17 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
       for (const [k, v] of failure.metadata) trailing.append(k, v);
     }
     void this.end(statusOf(failure), trailing);
+  }
+}
+
+/** Runs addCallback() functions; one that throws must not skip the rest nor crash the server. */
+function runTerminationCallbacks(callbacks: readonly (() => void)[], path: string): void {
+  for (const fn of callbacks) {
+    try {
+      fn();
+    } catch (err) {
+      process.emitWarning(`an addCallback() function of ${path} threw: ${err instanceof Error ? err.message : String(err)}`, { type: "SwitchboardWarning", code: "ERR_SB_CALLBACK", detail: err instanceof Error ? err.stack : undefined });
+    }
   }
 }
 

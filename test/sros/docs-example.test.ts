@@ -1,19 +1,15 @@
-// Runs the example of docs/sros.md ("A runnable example") as written, on a free port: SayHello
-// (OK), SayHello without a name (INVALID_ARGUMENT from abort), SayHelloStream (3 replies), and
-// SIGTERM ends its handleRpc() loop and the process.
+// Runs examples/sros/script.ts, the example docs/sros.md shows, as a reader does, on a free
+// port: SayHello (OK), SayHello without a name (INVALID_ARGUMENT from abort), SayHelloStream
+// (3 replies), and SIGTERM ends its handleRpc() loop and the process.
 import assert from "node:assert/strict";
-import * as path from "node:path";
 import { it } from "node:test";
 import { Channel, Code, createClient } from "../../src/index.js";
 import { Greeter } from "../../examples/gen/helloworld/helloworld_pb.js";
-import { exampleSource, startExample } from "../docs-example.js";
-import { ROOT } from "../interop/peers.js";
+import { startExample } from "../docs-example.js";
 import { rejection, within } from "./helpers.js";
 
-it("the docs example runs: handlers with package, handleRpc() per RPC, abort (INVALID_ARGUMENT), SIGTERM ends the loop", { timeout: 60_000 }, async () => {
-  // Written for examples/; it runs from test/sros, so only the generated-code import moves
-  // (`switchboard` and `switchboard/sros` resolve through package.json "exports").
-  const example = await startExample(exampleSource("sros.md").replaceAll('from "./gen/', 'from "../../examples/gen/'), path.join(ROOT, "test", "sros"));
+it("examples/sros/script.ts (docs/sros.md) runs: handlers with package, handleRpc() per RPC, abort (INVALID_ARGUMENT), SIGTERM ends the loop", { timeout: 60_000 }, async () => {
+  const example = await startExample("examples/sros/script.ts");
   const { port, child, exited } = example;
   const channel = { current: undefined as Channel | undefined };
   try {
@@ -29,7 +25,7 @@ it("the docs example runs: handlers with package, handleRpc() per RPC, abort (IN
     })(), 5000, "SayHelloStream");
     assert.deepEqual(replies, ["#0 Hello, Bo!", "#1 Hello, Bo!", "#2 Hello, Bo!"]);
     child.kill("SIGTERM");
-    assert.equal(await within(exited, 10_000, "the example exiting after SIGTERM"), 0, example.stderr());
+    assert.equal((await within(exited, 10_000, "the example exiting after SIGTERM")).code, 0, example.stderr());
   } finally {
     channel.current?.close();
     example.dispose();
