@@ -5,10 +5,11 @@ import type { Duplex } from "node:stream";
 import type { Codec } from "../codec/codec.js";
 import type { Encoding } from "../codec/compression.js";
 import { ErrorCode, SwitchboardError } from "../errors.js";
+import { checkStatusDetailsCodec, type StatusDetailsCodec } from "../grpc/status-details.js";
 import { EventBus } from "../events.js";
-import { keepAlive } from "../http2/keepalive.js";
+import { keepAlive, sentHeadersOrData } from "../http2/keepalive.js";
 import { Code, RpcError } from "../status.js";
-import { ChannelCredentials } from "./credentials.js";
+import { ChannelCredentials, tlsConnectOptions } from "./credentials.js";
 import type { ClientEvents } from "./events.js";
 import type { ClientInterceptor } from "./interceptors.js";
 
@@ -23,6 +24,12 @@ export interface ChannelOptions {
   keepaliveTimeMs?: number;
   /** Close the connection when a keepalive ping is not answered in time (default 20 s). */
   keepaliveTimeoutMs?: number;
+  /**
+   * Keepalive pings sent in a row while the channel sends no HEADERS or DATA; then pings wait
+   * for the next call or message (grpclib `_http2_max_pings_without_data`, C-core
+   * GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA). Default 0: no limit.
+   */
+  keepaliveMaxPingsWithoutData?: number;
   /** Compression for every call unless the call chooses (default identity). */
   compression?: Encoding;
   /** Continuation-style interceptors `(call, next)`, outermost first. */
@@ -43,6 +50,12 @@ export interface ChannelOptions {
    * `jsonCodec()` sends `application/grpc+json` with the protobuf JSON mapping.
    */
   codec?: Codec;
+  /**
+   * How rich error details in `grpc-status-details-bin` are decoded (grpclib
+   * `status_details_codec`): a google.rpc.Status by default; `null` decodes none (the raw
+   * bytes stay in `err.statusDetailsBin`).
+   */
+  statusDetailsCodec?: StatusDetailsCodec | null;
 }
 
 /** Connectivity of a channel, as gRPC names it. */
@@ -63,6 +76,13 @@ const PACKAGE_VERSION = "0.1.0";
  * One multiplexed HTTP/2 connection to a server, shared by every call (grpclib
  * `Channel`). It connects lazily, reconnects with backoff after GOAWAY or a lost
  * connection, and can be closed or disposed with `await using`.
+ *
+ * Closing follows grpc-js `Channel.close()`, not grpclib's (which drops the connection
+ * under running calls): new calls fail UNAVAILABLE at once, calls already running
+ * continue until they end (give them deadlines, or cancel them), and each connection is
+ * closed as soon as it carries no call. `await using` waits for exactly that, so it
+ * settles in every state: never connected, connecting or backing off (the attempt is
+ * abandoned), idle, calls in flight (after the last one ends), and server gone.
  */
 export class Channel implements AsyncDisposable {
   readonly events = new EventBus<ClientEvents>();
@@ -81,12 +101,17 @@ export class Channel implements AsyncDisposable {
   /** Calls running per session: a session holds the process open only while it has some. */
   private readonly callsOn = new WeakMap<http2.ClientHttp2Session, number>();
   private readonly sessions = new Set<http2.ClientHttp2Session>();
+  /** Each session's transport: node:http2 lets go of it once the session is destroyed. */
+  private readonly transports = new WeakMap<http2.ClientHttp2Session, Duplex>();
+  /** Aborted by close(): ends a backoff wait at once instead of holding the process open. */
+  private readonly closing = new AbortController();
 
   /**
    * @param target `host:port`, `[v6]:port`, `unix:/path` or `unix:///path`
    */
   constructor(target: string, options: ChannelOptions = {}) {
     this.credentials = options.credentials ?? ChannelCredentials.insecure();
+    checkStatusDetailsCodec(options.statusDetailsCodec, "Channel");
     this.options = {
       ...options,
       maxReceiveMessageLength: options.maxReceiveMessageLength ?? 4 * 1024 * 1024,
@@ -105,8 +130,9 @@ export class Channel implements AsyncDisposable {
   get state(): ChannelState {
     if (this.closed) return "shutdown";
     if (this.session && !this.session.closed && !this.session.destroyed) return "ready";
-    if (this.connecting) return "connecting";
-    return this.lastError && Date.now() < this.nextAttemptAt ? "transient_failure" : "idle";
+    // A waitForReady call waiting out the backoff is no connection attempt yet.
+    if (this.lastError && Date.now() < this.nextAttemptAt) return "transient_failure";
+    return this.connecting ? "connecting" : "idle";
   }
 
   /** Connects now instead of on the first call. */
@@ -126,7 +152,7 @@ export class Channel implements AsyncDisposable {
     const wait = this.nextAttemptAt - Date.now();
     if (wait > 0 && !waitForReady) throw this.lastError ?? new RpcError(Code.UNAVAILABLE, "connection failed; backing off");
     this.connecting = (async () => {
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (wait > 0) await sleepUnlessAborted(wait, this.closing.signal);
       if (this.closed) throw new RpcError(Code.UNAVAILABLE, "channel is closed");
       return this.dial();
     })();
@@ -142,18 +168,26 @@ export class Channel implements AsyncDisposable {
     const settings: http2.Settings = { enablePush: false };
     if (this.options.initialWindowSize !== undefined) settings.initialWindowSize = this.options.initialWindowSize;
     const connectOptions: http2.SecureClientSessionOptions = { settings, maxSessionMemory: 32 };
-    if (this.options.createConnection) {
-      connectOptions.createConnection = this.options.createConnection;
-    } else {
-      connectOptions.createConnection = () => this.openSocket();
-    }
+    const open = this.options.createConnection ?? (() => this.openSocket());
+    // node:http2 calls this synchronously inside connect(); the transport is kept for shutDown().
+    let transport: Duplex | undefined;
+    connectOptions.createConnection = () => (transport = open());
     return new Promise((resolve, reject) => {
       const session = http2.connect(this.target.url, connectOptions);
+      if (transport) this.transports.set(session, transport);
       this.sessions.add(session);
+      let settled = false;
       const timer = setTimeout(() => fail(new Error(`connect timed out after ${this.options.connectTimeoutMs} ms`)), this.options.connectTimeoutMs);
       const fail = (err: Error) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
         session.destroy();
+        if (this.closed) {
+          // close() abandoned this attempt: that is no connection failure to back off from.
+          reject(new RpcError(Code.UNAVAILABLE, "channel is closed"));
+          return;
+        }
         this.failures++;
         const { initialMs = 1000, maxMs = 120_000, multiplier = 1.6, jitter = 0.2 } = this.options.backoff ?? {};
         const delay = Math.min(maxMs, initialMs * multiplier ** (this.failures - 1));
@@ -163,6 +197,9 @@ export class Channel implements AsyncDisposable {
       };
       session.once("error", fail);
       session.once("connect", () => {
+        if (settled) return;
+        if (this.closed) return fail(new Error("channel is closed"));
+        settled = true;
         clearTimeout(timer);
         session.off("error", fail);
         session.on("error", () => {
@@ -173,7 +210,7 @@ export class Channel implements AsyncDisposable {
         this.lastError = undefined;
         if (this.options.connectionWindowSize !== undefined) session.setLocalWindowSize(this.options.connectionWindowSize);
         this.session = session;
-        keepAlive(session, this.options.keepaliveTimeMs, this.options.keepaliveTimeoutMs);
+        keepAlive(session, this.options.keepaliveTimeMs, this.options.keepaliveTimeoutMs, { maxPingsWithoutData: this.options.keepaliveMaxPingsWithoutData });
         session.unref();
         resolve(session);
       });
@@ -182,6 +219,8 @@ export class Channel implements AsyncDisposable {
       session.once("close", () => {
         this.forget(session);
         this.sessions.delete(session);
+        // Closed before it connected (close() during the attempt, or the peer hung up).
+        fail(new Error("connection closed before it was established"));
       });
     });
   }
@@ -193,16 +232,7 @@ export class Channel implements AsyncDisposable {
     const tlsOptions = this.credentials.tls;
     let socket: net.Socket;
     if (tlsOptions) {
-      const servername = tlsOptions.serverNameOverride ?? (host && net.isIP(host) === 0 ? host : undefined);
-      socket = tls.connect({
-        ...tlsOptions.extra,
-        ...where,
-        ca: tlsOptions.rootCerts,
-        key: tlsOptions.privateKey,
-        cert: tlsOptions.certChain,
-        ALPNProtocols: ["h2"],
-        servername,
-      } as tls.ConnectionOptions);
+      socket = tls.connect(tlsConnectOptions(tlsOptions, where, host && net.isIP(host) === 0 ? host : undefined));
     } else {
       socket = net.connect(where);
     }
@@ -217,6 +247,8 @@ export class Channel implements AsyncDisposable {
 
   /** Call bookkeeping: an idle channel must not keep the process alive. */
   callStarted(session: http2.ClientHttp2Session): void {
+    // The call's HEADERS went out: keepalive may ping again (keepaliveMaxPingsWithoutData).
+    sentHeadersOrData(session);
     const n = this.callsOn.get(session) ?? 0;
     this.callsOn.set(session, n + 1);
     if (n === 0) session.ref();
@@ -225,22 +257,59 @@ export class Channel implements AsyncDisposable {
   callEnded(session: http2.ClientHttp2Session): void {
     const n = (this.callsOn.get(session) ?? 1) - 1;
     this.callsOn.set(session, n);
-    if (n === 0 && !session.destroyed) session.unref();
+    if (n > 0) return;
+    if (this.closed) this.shutDown(session);
+    else if (!session.destroyed) session.unref();
   }
 
-  /** Closes the channel: new calls fail, running calls may finish, then the connection closes. */
+  /**
+   * Closes the channel (grpc-js semantics, see the class comment): new calls fail
+   * UNAVAILABLE "channel is closed"; a connection attempt or backoff wait is abandoned;
+   * idle connections close now; a connection with running calls closes when its last
+   * call ends. It returns at once; `await using` (asyncDispose) also waits for the end.
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const s of this.sessions) if (!s.closed) s.close();
+    this.closing.abort();
+    for (const s of this.sessions) if ((this.callsOn.get(s) ?? 0) === 0) this.shutDown(s);
   }
 
-  /** Closes the channel and waits until its connections are gone. */
+  /**
+   * Ends a session that carries no call: GOAWAY, then the socket is ended and released
+   * locally. Not `session.close()`: its graceful path leaves the socket open until the
+   * peer closes its side, which a gone or slow peer may never do, and the session is
+   * unref'd, so the process could exit with that wait still pending. A session node has
+   * already closed that way (after the peer's GOAWAY) is still waiting: its socket goes now.
+   */
+  private shutDown(session: http2.ClientHttp2Session): void {
+    if (!session.destroyed) session.destroy();
+    else this.transports.get(session)?.destroy();
+  }
+
+  /**
+   * Closes the channel and resolves once every connection is closed: at once when idle
+   * or never connected, after the last running call when calls are in flight.
+   */
   async [Symbol.asyncDispose](): Promise<void> {
-    const all = [...this.sessions].map((s) => (s.destroyed ? Promise.resolve() : new Promise<void>((r) => s.once("close", () => r()))));
+    const all = [...this.sessions].map((s) => new Promise<void>((r) => s.once("close", () => r())));
     this.close();
     await Promise.all(all);
   }
+}
+
+/** Waits `ms`, or less if `signal` aborts first; the timer is cleared either way. */
+function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
 }
 
 function parseTarget(target: string, scheme: string, override: string | undefined): Target {

@@ -28,18 +28,25 @@ function socketPair(): [Duplex, Duplex] {
 }
 
 /**
+ * `[[Service, impl], ...]` for channelFor: each impl is typed by the service next to it, so
+ * handler parameters are contextually typed (one type parameter per entry, inferred).
+ */
+export type ServiceEntries<S extends readonly DescService[]> = { readonly [K in keyof S]: readonly [service: S[K], impl: ServiceImpl<S[K]>] };
+
+/**
  * A Channel to `server` over real HTTP/2 with no socket (grpclib `ChannelFor`):
  * every connection is an in-memory stream pair handed to the server's HTTP/2 stack.
  * Pass a Server (started here if it is not yet) or `[[Service, impl], ...]`. Dispose it
  * (`await using ch = channelFor(...)`) to close the channel and stop the server.
  */
-export function channelFor(target: Server | ReadonlyArray<readonly [DescService, ServiceImpl<any>]>, options: ChannelOptions = {}): Channel & AsyncDisposable {
+export function channelFor<const S extends readonly DescService[]>(target: Server | ServiceEntries<S>, options: ChannelOptions = {}): Channel & AsyncDisposable {
   let server: Server;
   if (target instanceof Server) {
     server = target;
   } else {
-    server = new Server();
-    for (const [service, impl] of target) server.addService(service, impl);
+    // The server it builds encodes rich error details the way the channel decodes them (grpclib ChannelFor).
+    server = new Server(options.statusDetailsCodec === undefined ? {} : { statusDetailsCodec: options.statusDetailsCodec });
+    for (const [service, impl] of target as ReadonlyArray<readonly [DescService, ServiceImpl<DescService>]>) server.addService(service, impl);
   }
   const h2 = server.attachInMemory();
   const channel = new Channel("in-memory:0", {

@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Channel, ChannelCredentials, Code, createClient, ErrorCode, RpcError, Server, SwitchboardError, ServerCredentials, type ServerCallContext } from "../../src/index.js";
 import { Greeter } from "../../examples/gen/helloworld/helloworld_pb.js";
-import { deferred, expectRpcError, freePort, helloReplyBytes, respondGrpc, Scope, since, T, tls, until, within } from "./helpers.js";
+import { deferred, expectRpcError, helloReplyBytes, respondGrpc, Scope, since, T, tls, unusedUnixPath, until, within } from "./helpers.js";
 
 const scope = new Scope();
 afterEach(() => scope.close());
@@ -168,16 +168,22 @@ describe("channel", () => {
     await expectRpcError(createClient(Greeter, ch).sayHello({ name: "x" }, { timeout: 3000 }), Code.UNAVAILABLE);
   });
 
-  it("server stopped -> the in-flight call fails UNAVAILABLE; after a restart on the same port the next call succeeds (reconnect, OK)", T, async () => {
+  // A private Unix socket path, not a TCP port: a released port could be taken by another
+  // process before the restart; this path cannot.
+  it("server stopped -> the in-flight call fails UNAVAILABLE; after a restart at the same address the next call succeeds (reconnect, OK)", T, async () => {
     const entered = deferred();
-    const first = await scope.server((s) =>
-      s.addService(Greeter, {
-        async sayHello() {
-          entered.resolve();
-          await new Promise(() => {});
-          return {};
-        },
-      }),
+    const address = unusedUnixPath(scope).target;
+    const first = await scope.server(
+      (s) =>
+        s.addService(Greeter, {
+          async sayHello() {
+            entered.resolve();
+            await new Promise(() => {});
+            return {};
+          },
+        }),
+      {},
+      address,
     );
     const ch = scope.channel(first.target, { backoff: { initialMs: 20, maxMs: 50, jitter: 0 } });
     const client = createClient(Greeter, ch);
@@ -189,7 +195,7 @@ describe("channel", () => {
     // Nothing listens now: a call fails (fast) with UNAVAILABLE.
     await expectRpcError(client.sayHello({ name: "down" }, { timeout: 3000 }), Code.UNAVAILABLE);
 
-    await scope.server(peerGreeter, {}, `127.0.0.1:${first.port}`);
+    await scope.server(peerGreeter, {}, address);
     await sleep(60); // let the short backoff pass
     const reply = await client.sayHello({ name: "back" }, { timeout: 3000 });
     assert.match(reply.message, /^back@/);
@@ -242,19 +248,23 @@ describe("channel", () => {
     await expectRpcError(within(held, 3000, "held call"), Code.UNAVAILABLE);
   });
 
-  it("GOAWAY while idle (server.stop(grace)), then a new server on the same port -> new calls use a new connection (OK)", T, async () => {
+  // "The same address" is a proxy that stays up while the server behind it is replaced (a
+  // released port could be taken by another process before the second server binds it).
+  it("GOAWAY while idle (server.stop(grace)), then a new server at the same address -> new calls use a new connection (OK)", T, async () => {
     const first = await scope.server(peerGreeter);
-    const ch = scope.channel(first.target);
+    const proxy = await scope.proxy(first.port);
+    const ch = scope.channel(proxy.target);
     const client = createClient(Greeter, ch);
     const a = await client.sayHello({ name: "a" }, { timeout: 3000 });
     assert.equal(ch.state, "ready");
     await within(first.server.stop(1000), 3000, "stop(grace) of an idle server");
     await until(() => ch.state !== "ready", 2000, "channel to drop the drained connection");
-    await scope.server(peerGreeter, {}, `127.0.0.1:${first.port}`);
+    proxy.retarget((await scope.server(peerGreeter)).port);
     const b = await client.sayHello({ name: "b" }, { timeout: 3000 });
     const peerA = a.message.split("@")[1];
     const peerB = b.message.split("@")[1];
     assert.notEqual(peerA, peerB, "the second call must come from a new connection (new client port)");
+    assert.equal(proxy.accepted, 2, "one connection per server");
   });
 
   it("GOAWAY with a call in flight: that call still finishes OK on the old connection, new calls go to a new one (OK)", T, async () => {
@@ -269,27 +279,31 @@ describe("channel", () => {
         },
       }),
     );
-    const ch = scope.channel(first.target);
+    const proxy = await scope.proxy(first.port);
+    const ch = scope.channel(proxy.target);
     const client = createClient(Greeter, ch);
     const old = client.sayHello({ name: "old" }, { timeout: 8000 });
     old.catch(() => {});
     await within(entered.promise, 3000, "handler start");
     const stopped = first.server.stop(5000);
     await until(() => ch.state !== "ready", 2000, "channel to see GOAWAY");
-    await scope.server(peerGreeter, {}, `127.0.0.1:${first.port}`);
+    proxy.retarget((await scope.server(peerGreeter)).port);
     const fresh = await client.sayHello({ name: "new" }, { timeout: 3000 });
     release.resolve();
     const done = await within(old, 3000, "old call");
     assert.notEqual(done.message.split("@")[1], fresh.message.split("@")[1]);
+    assert.equal(proxy.accepted, 2, "the old call kept its connection; the new one got another");
     await within(stopped, 3000, "first server stop");
   });
 
-  it("connect refused -> UNAVAILABLE fast; while backing off calls fail fast; a waitForReady call waits and succeeds (OK)", T, async () => {
-    const port = await freePort();
-    const ch = scope.channel(`127.0.0.1:${port}`, { backoff: { initialMs: 600, jitter: 0 } });
+  // Nothing listening is a Unix socket path no server has bound yet, in a private directory:
+  // the server that appears later binds exactly it, and no other process can take it first.
+  it("nothing listening -> UNAVAILABLE fast; while backing off calls fail fast; a waitForReady call waits and succeeds (OK)", T, async () => {
+    const address = unusedUnixPath(scope).target;
+    const ch = scope.channel(address, { backoff: { initialMs: 600, jitter: 0 } });
     const client = createClient(Greeter, ch);
     let t = performance.now();
-    await expectRpcError(client.sayHello({ name: "refused" }, { timeout: 5000 }), Code.UNAVAILABLE, /ECONNREFUSED|connect/);
+    await expectRpcError(client.sayHello({ name: "refused" }, { timeout: 5000 }), Code.UNAVAILABLE, /failed to connect to localhost: connect ENOENT/);
     assert.ok(since(t) < 1000, `refusal took ${since(t)} ms`);
     assert.equal(ch.state, "transient_failure");
 
@@ -299,7 +313,7 @@ describe("channel", () => {
 
     const waiting = client.sayHello({ name: "patient" }, { timeout: 5000, waitForReady: true });
     t = performance.now();
-    await scope.server(peerGreeter, {}, `127.0.0.1:${port}`);
+    await scope.server(peerGreeter, {}, address);
     const reply = await within(waiting, 4000, "waitForReady call");
     assert.match(reply.message, /^patient@/);
     assert.ok(since(t) >= 300, `waitForReady call finished after ${since(t)} ms, before the backoff ended`);
@@ -311,13 +325,13 @@ describe("channel", () => {
   // (Channel.getSession: `this.connecting = (async () => { ...; return this.dial(); })()`
   // has no retry loop.)
   it("waitForReady keeps waiting across failed connection attempts until the server is up (OK, not UNAVAILABLE)", T, async () => {
-    const port = await freePort();
-    const ch = scope.channel(`127.0.0.1:${port}`, { backoff: { initialMs: 100, maxMs: 200, jitter: 0 } });
+    const address = unusedUnixPath(scope).target;
+    const ch = scope.channel(address, { backoff: { initialMs: 100, maxMs: 200, jitter: 0 } });
     const client = createClient(Greeter, ch);
     const waiting = client.sayHello({ name: "patient" }, { timeout: 4000, waitForReady: true });
     waiting.catch(() => {});
     await sleep(700); // several backoff periods with nothing listening
-    await scope.server(peerGreeter, {}, `127.0.0.1:${port}`);
+    await scope.server(peerGreeter, {}, address);
     const reply = await within(waiting, 4000, "waitForReady call");
     assert.match(reply.message, /^patient@/);
   });
@@ -451,11 +465,12 @@ describe("channel", () => {
         },
       }),
     );
-    const c = spawnChild(["goaway", first.target]);
+    const proxy = await scope.proxy(first.port);
+    const c = spawnChild(["goaway", proxy.target]);
     await within(entered.promise, 8000, "the child's first call to arrive");
     const stopped = first.server.stop(8000);
-    await sleep(100); // GOAWAY reaches the child
-    await scope.server(peerGreeter, {}, first.target);
+    proxy.retarget((await scope.server(peerGreeter)).port);
+    // The child waits until it has seen the GOAWAY before its second call.
     c.child.stdin.end("go\n");
     await c.line(/^second done/);
     release.resolve();

@@ -3,6 +3,9 @@
 // (bounded in time) in afterEach, plus small assertion helpers for RpcError outcomes.
 import * as http2 from "node:http2";
 import * as net from "node:net";
+import { linkSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import * as assert from "node:assert/strict";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Channel, Code, codeName, RpcError, Server, ServerCredentials, type ChannelOptions, type ServerOptions } from "../../src/index.js";
@@ -35,6 +38,12 @@ export interface Proxy {
   readonly open: number;
   /** Cuts every connection at once (both sides), like a lost network. */
   dropAll(): void;
+  /**
+   * Sends new connections to another backend port; open ones stay where they are. A test
+   * that needs "a new server at the same address" uses this instead of binding a released
+   * port again, which another process may have taken meanwhile.
+   */
+  retarget(backendPort: number): void;
 }
 
 /** Owns what one test creates; `close()` releases all of it. */
@@ -116,10 +125,11 @@ export class Scope {
   /** A counting TCP proxy in front of 127.0.0.1:`backendPort`. */
   async proxy(backendPort: number): Promise<Proxy> {
     let accepted = 0;
+    let backend = backendPort;
     const pairs = new Set<[net.Socket, net.Socket]>();
     const server = net.createServer((down) => {
       accepted++;
-      const up = net.connect(backendPort, "127.0.0.1");
+      const up = net.connect(backend, "127.0.0.1");
       const pair: [net.Socket, net.Socket] = [down, up];
       pairs.add(pair);
       const end = () => {
@@ -155,6 +165,9 @@ export class Scope {
           b.destroy();
         }
       },
+      retarget(port: number) {
+        backend = port;
+      },
     };
   }
 
@@ -183,12 +196,30 @@ function listen(server: net.Server | http2.Http2Server): Promise<number> {
   });
 }
 
-/** A TCP port on 127.0.0.1 that nothing listens on (bound, then released). */
-export async function freePort(): Promise<number> {
+/**
+ * A Unix socket path in a fresh private directory that refuses connections (ECONNREFUSED):
+ * a socket file with no listener behind it. A released TCP port could be taken by another
+ * process at any time; this path belongs to the test alone. Made by hard-linking a listening
+ * socket's file and closing the listener (Node removes the original path, not the link).
+ */
+export async function refusingUnixPath(scope: Scope): Promise<{ path: string; target: string }> {
+  const dir = mkdtempSync(path.join(tmpdir(), "sb-refuse-"));
+  scope.defer(() => rmSync(dir, { recursive: true, force: true }));
+  const listening = path.join(dir, "listening.sock");
+  const refusing = path.join(dir, "refusing.sock");
   const server = net.createServer();
-  const port = await listen(server);
+  await new Promise<void>((resolve, reject) => server.once("error", reject).listen(listening, resolve));
+  linkSync(listening, refusing);
   await new Promise<void>((r) => server.close(() => r()));
-  return port;
+  return { path: refusing, target: `unix:${refusing}` };
+}
+
+/** A Unix socket path in a fresh private directory where nothing listens yet (connect: ENOENT). */
+export function unusedUnixPath(scope: Scope): { path: string; target: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), "sb-unix-"));
+  scope.defer(() => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, "server.sock");
+  return { path: file, target: `unix:${file}` };
 }
 
 /** Awaits `promise`, which must reject with an RpcError of `code` (and a message matching `message`). */

@@ -3,6 +3,9 @@
 // each against a server child process started with the options the row needs.
 import { after, before, describe, it, type TestContext } from "node:test";
 import * as assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { assertServes, grpc, grpcClient, grpcMessage, grpcUnary, PATH, percentile, ServerProcess, waitForStats } from "./harness.js";
 import { silentConnections } from "./attacks.js";
@@ -159,11 +162,16 @@ describe("row 23: maxConnectionAgeMs 2000, maxConnectionAgeGraceMs 1000", () => 
 
 describe("row 27: graceful stop (grace 2 s) with 100 long calls in flight", () => {
   let proc: ServerProcess;
+  // The new client after stop() connects to this private Unix socket, not to the released
+  // TCP port, which another process could bind before it connects.
+  const dir = mkdtempSync(path.join(tmpdir(), "sb-row27-"));
+  const unixSocket = path.join(dir, "server.sock");
   before(async () => {
-    proc = await ServerProcess.start({});
+    proc = await ServerProcess.start({}, 30_000, { SB_UNIX_SOCKET: unixSocket });
   });
   after(async () => {
     await proc?.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("new calls are refused UNAVAILABLE; calls that end within the grace finish OK; stragglers are cancelled at the grace; stop() resolves <= 3 s", T, async (t: TestContext) => {
@@ -179,7 +187,7 @@ describe("row 27: graceful stop (grace 2 s) with 100 long calls in flight", () =
       const stopped = proc.stopServer(2000);
       await sleep(100);
       // A new call on a fresh client, and a new stream on a connection opened before the stop.
-      const fresh = grpcClient(proc.port);
+      const fresh = new grpc.Client(`unix:${unixSocket}`, grpc.credentials.createInsecure());
       const refused = await grpcUnary(fresh, PATH.echo, Buffer.from("late"), 3000);
       fresh.close();
       unaryOn(raw, 1, PATH.echo, Buffer.from("late"));

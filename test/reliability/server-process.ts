@@ -52,6 +52,9 @@ export interface Stats {
   sessions: number;
   sockets: number;
   activeCalls: number;
+  /** Connections counted against maxConnections now, and refused by the connection limits so far. */
+  openConnections: number;
+  refusedConnections: number;
   /** Open file descriptors (/proc/self/fd). */
   fds: number;
 }
@@ -219,6 +222,8 @@ function stats(): Stats {
     sessions: internals.sessions.size,
     sockets: internals.sockets.size,
     activeCalls: server.activeCalls,
+    openConnections: server.openConnections,
+    refusedConnections: server.refusedConnections,
     fds: countFds(),
   };
 }
@@ -236,6 +241,10 @@ function fullGc(): void {
 }
 
 const port = await server.addInsecurePort("127.0.0.1:0");
+// SB_UNIX_SOCKET: also serve on this Unix socket path, for a test that connects after stop()
+// to see the refusal (a released TCP port could be bound by another process meanwhile).
+const unixSocket = process.env["SB_UNIX_SOCKET"];
+if (unixSocket) await server.addInsecurePort(`unix:${unixSocket}`);
 server.start();
 process.stdout.write(`listening on 127.0.0.1:${port}\n`);
 

@@ -1,10 +1,13 @@
 // Server lifecycle: start once, refuse calls before start and during stop, graceful
 // stop with a grace period, waitForTermination, and async disposal.
-import { afterEach, describe, it } from "node:test";
+import { after, afterEach, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import * as net from "node:net";
 import { once } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import { Metadata as grpcMetadata, status, type StatusObject } from "@grpc/grpc-js";
 import { Code, ErrorCode, RpcError, Server, ServerCredentials, SwitchboardError, type ServerCallContext } from "../../src/index.js";
 import { Greeter } from "../../examples/gen/helloworld/helloworld_pb.js";
@@ -13,6 +16,13 @@ import { deferred, expectCode, Harness, T, tls, TS, until, within } from "./help
 
 const h = new Harness();
 afterEach(() => h.close());
+
+// Tests that connect after stop() (to see the refusal) serve on a Unix socket in this private
+// directory: a released TCP port could be bound by another process before the client connects.
+const tmp = mkdtempSync(path.join(tmpdir(), "sb-lifecycle-"));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+let sockets = 0;
+const privateAddress = () => `unix:${path.join(tmp, `s${++sockets}.sock`)}`;
 
 describe("lifecycle", () => {
   it("second start() throws ERR_SB_ALREADY_STARTED", T, async () => {
@@ -37,16 +47,19 @@ describe("lifecycle", () => {
   it("stop(grace) refuses new calls at once with UNAVAILABLE while an in-flight call finishes OK within grace", T, async () => {
     const entered = deferred();
     const release = deferred();
-    const { server, target } = await h.start((s) =>
-      s.addService(Greeter, {
-        async sayHello(req) {
-          if (req.name === "slow") {
-            entered.resolve();
-            await release.promise;
-          }
-          return { message: `hello ${req.name}` };
-        },
-      }),
+    const { server, target } = await h.start(
+      (s) =>
+        s.addService(Greeter, {
+          async sayHello(req) {
+            if (req.name === "slow") {
+              entered.resolve();
+              await release.promise;
+            }
+            return { message: `hello ${req.name}` };
+          },
+        }),
+      {},
+      privateAddress(),
     );
     const greeter = h.greeter(target);
     const inFlight = greeter.sayHello("slow", { deadlineMs: 8000 });
@@ -206,9 +219,9 @@ describe("lifecycle", () => {
       await using s = new Server();
       server = s;
       s.addService(Greeter, { sayHello: (req) => ({ message: `hello ${req.name}` }) });
-      const port = await s.addInsecurePort("127.0.0.1:0");
+      target = privateAddress();
+      await s.addInsecurePort(target);
       s.start();
-      target = `127.0.0.1:${port}`;
       const ok = await h.greeter(target).sayHello("inside", { deadlineMs: 3000 });
       assert.equal(ok.responses[0]!.message, "hello inside");
     }
