@@ -6,8 +6,11 @@ cd "$(dirname "$0")/.."
 lib=$(mktemp -d)
 stage=$(mktemp -d)
 trap 'rm -rf "$lib" "$stage"' EXIT
-# Library protos: ours (proto/) plus health and reflection from grpc-proto.
+# Library protos: ours (proto/) plus health and reflection from grpc-proto, and helloworld for
+# `switchboard serve` (src/cli/example-server.ts ships in the package; the examples keep their own copy).
 cp -r proto/. "$lib/"
+mkdir -p "$lib/helloworld"
+cp examples/helloworld/helloworld.proto "$lib/helloworld/"
 mkdir -p "$lib/grpc/health/v1" "$lib/grpc/reflection/v1" "$lib/grpc/reflection/v1alpha"
 cp /usr/share/grpc-proto/grpc/health/v1/health.proto "$lib/grpc/health/v1/"
 cp /usr/share/grpc-proto/grpc/reflection/v1/reflection.proto "$lib/grpc/reflection/v1/"

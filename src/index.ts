@@ -1,5 +1,6 @@
 export { Code, codeName, detail, fromError, isCode, RpcError, statusOf, type RpcErrorOptions, type Status, type StatusDetail } from "./status.js";
 export { detailTypes, registerDetailType, type DetailInput } from "./rich-details.js";
+export { protoStatusDetailsCodec, type StatusDetailsCodec } from "./grpc/status-details.js";
 // The google.rpc error model (BadRequestSchema, ErrorInfoSchema, ...), for rich error details.
 export * from "./gen/google/rpc/error_details_pb.js";
 export { ErrorCode, SwitchboardError } from "./errors.js";
@@ -34,9 +35,10 @@ export {
 } from "./service/raw.js";
 export type { ResolvedHandler, ServiceInterceptor } from "./service/router.js";
 export { typedMethods, type HandlerFor, type ServiceImpl, type StreamServiceImpl } from "./service/typed.js";
-export { Server } from "./server/server.js";
+export { Server, type StartOptions } from "./server/server.js";
+export type { ListenHandle } from "./server/address.js";
 export { gracefulExit, type GracefulExitOptions, type Stoppable } from "./server/graceful-exit.js";
-export type { ServerOptions } from "./server/options.js";
+export type { ServerErrorContext, ServerErrorHook, ServerErrorSource, ServerOptions } from "./server/options.js";
 export { fromGrpcChannelArgs, type GrpcChannelArgs } from "./server/grpc-options.js";
 export { ServerCredentials, type KeyCertPair } from "./server/credentials.js";
 export { Channel, type ChannelOptions, type ChannelState } from "./client/channel.js";
@@ -74,7 +76,7 @@ export type {
   ServerRecvMessageEvent,
   ServerSendMessageEvent,
 } from "./call/events.js";
-export { channelFor } from "./testing/channel-for.js";
+export { channelFor, type ServiceEntries } from "./testing/channel-for.js";
 export {
   HealthService,
   OVERALL,

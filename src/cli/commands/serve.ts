@@ -24,11 +24,11 @@ options:
   options: { host: { type: "string" }, port: { type: "string" }, help: { type: "boolean", short: "h" } },
   async run(raw, positionals, io) {
     const values = raw as Values;
-    if (positionals.length > 0) throw usageError(`serve takes no arguments (got ${JSON.stringify(positionals[0])})`);
+    if (positionals.length > 0) throw usageError(`unexpected argument ${JSON.stringify(positionals[0])} (serve takes none)`);
     const port = Number(values.port ?? 50051);
     if (!/^\d+$/.test(values.port ?? "50051") || port > 65535) throw usageError(`--port ${JSON.stringify(values.port)} is not a port number`);
     // Loaded here: the client commands should not pay for loading the server.
-    const { runExampleServer } = await import("../../../examples/helloworld/serve.js");
+    const { runExampleServer } = await import("../example-server.js");
     await runExampleServer({ host: values.host ?? "127.0.0.1", port }, (line) => io.stdout.write(`${line}\n`));
     return 0;
   },

@@ -1,0 +1,58 @@
+// The helloworld example server, shared by `npm start` (examples/helloworld/server.ts) and
+// `switchboard serve` so both run exactly the same thing: Greeter + health + reflection.
+// It lives in src/ (not examples/) because the published package ships the CLI, and with it
+// this server, compiled in dist/; examples/helloworld/serve.ts re-exports it.
+import { addReflection, gracefulExit, HealthService, Server, type ServiceImpl } from "../index.js";
+import { Greeter } from "../gen/helloworld/helloworld_pb.js";
+
+/** Greeter implementation with context-style handlers. */
+export const greeter: ServiceImpl<typeof Greeter> = {
+  sayHello(request) {
+    return { message: `Hello, ${request.name || "world"}!` };
+  },
+  async *sayHelloStream(request, ctx) {
+    for (let i = 1; i <= 3 && ctx.isActive(); i++) yield { message: `Hello #${i}, ${request.name || "world"}!` };
+  },
+};
+
+export interface ExampleServerOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 50051; 0 picks a free port. */
+  port?: number;
+}
+
+export interface ExampleServer {
+  server: Server;
+  health: HealthService;
+  host: string;
+  /** The bound port (the real one when 0 was asked for). */
+  port: number;
+}
+
+/** Starts Greeter, grpc.health.v1 and reflection (v1 + v1alpha) on host:port. */
+export async function startExampleServer(options: ExampleServerOptions = {}): Promise<ExampleServer> {
+  const host = options.host ?? "127.0.0.1";
+  const server = new Server();
+  server.addService(Greeter, greeter);
+  // grpc.health.v1 for the server ("") and helloworld.Greeter (no checks: SERVING until stop()
+  // turns everything NOT_SERVING), and reflection v1 + v1alpha for grpcurl & co.
+  const health = new HealthService([[Greeter, []]]);
+  health.register(server);
+  addReflection(server);
+  const port = await server.addInsecurePort(`${host}:${options.port ?? 50051}`);
+  server.start();
+  return { server, health, host, port };
+}
+
+/**
+ * Runs the example server until SIGINT/SIGTERM: prints `Greeter listening on host:port`, stops
+ * gracefully on the first signal (5 s grace) and prints `stopped`; a second signal exits at once.
+ */
+export async function runExampleServer(options: ExampleServerOptions = {}, out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<void> {
+  const { server, host, port } = await startExampleServer(options);
+  const remove = gracefulExit([server], { graceMs: 5000, onStopped: () => out("stopped") });
+  out(`Greeter listening on ${host}:${port}`);
+  await server.waitForTermination();
+  remove();
+}
