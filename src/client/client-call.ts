@@ -5,6 +5,7 @@ import type { ServerCallContext } from "../call/context.js";
 import { contentTypeFor } from "../codec/codec.js";
 import { ACCEPT_ENCODING, decompress, isEncoding, type Encoding } from "../codec/compression.js";
 import { EnvelopeReader, frameMessage, type Envelope } from "../codec/envelope.js";
+import { sentHeadersOrData } from "../http2/keepalive.js";
 import { Deadline, formatTimeout, MAX_TIMER_MS } from "../deadline.js";
 import { ErrorCode, SwitchboardError } from "../errors.js";
 import type { Metadata, MetadataInit } from "../metadata.js";
@@ -154,6 +155,7 @@ export class ClientCall<Req, Res> implements AsyncIterable<Res>, AsyncDisposable
     const compressed = this.compression !== "identity" && options.compress !== false;
     if (compressed) data = this.compression === "gzip" ? zlib.gzipSync(data) : zlib.deflateSync(data);
     const frame = frameMessage(data, compressed);
+    sentHeadersOrData(this.session);
     if (options.end) {
       stream.end(frame);
       return;
@@ -411,7 +413,7 @@ export class ClientCall<Req, Res> implements AsyncIterable<Res>, AsyncDisposable
 
   private onTrailers(headers: IncomingHttpHeaders, raw: string[] | undefined): void {
     if (this.status || this.pendingStatus) return;
-    const status = statusFromHeaders(headers);
+    const status = statusFromHeaders(headers, this.channel.options.statusDetailsCodec);
     const metadata = metadataFromHeaders(headers, raw);
     if (this.channel.events.has("recvTrailingMetadata")) {
       this.trailersEvent = this.channel.events
