@@ -21,6 +21,8 @@ export const ErrorCode = {
   UNKNOWN_SYMBOL: "ERR_SB_UNKNOWN_SYMBOL",
   BAD_DESCRIPTOR: "ERR_SB_BAD_DESCRIPTOR",
   BAD_DETAIL: "ERR_SB_BAD_DETAIL",
+  /** A .proto file that does not parse or link (src/protofile): `file.proto:LINE:COL: message`. */
+  BAD_PROTO: "ERR_SB_BAD_PROTO",
   // SR OS grpcserver facade (src/sros)
   NO_HANDLER: "ERR_SB_NO_HANDLER",
   BAD_RESPONSE: "ERR_SB_BAD_RESPONSE",

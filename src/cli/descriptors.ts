@@ -1,20 +1,29 @@
 // Descriptors of a running server, fetched by reflection: the file declaring a symbol plus
 // everything it imports, turned into a protobuf-es FileRegistry (for describing, and for the
 // JSON mapping of calls, google.protobuf.Any included).
-import { create, createFileRegistry, type AnyDesc, type DescMessage, type DescMethod, type DescService, type FileRegistry } from "@bufbuild/protobuf";
+import { create, createFileRegistry, type AnyDesc, type DescMessage, type FileRegistry } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema, type FileDescriptorProto } from "@bufbuild/protobuf/wkt";
 import { ErrorCode, SwitchboardError } from "../errors.js";
 import { WELL_KNOWN_FILES } from "../services/reflection/index-files.js";
+import { findInRegistry, type DescriptorSource } from "./descriptor-source.js";
 import { normalizeDescriptors } from "./normalize.js";
 import type { ReflectionClient } from "./reflection-client.js";
 
-export class ServerDescriptors {
+export class ServerDescriptors implements DescriptorSource {
   /** Every file the server sent so far, by name. */
   private readonly files = new Map<string, FileDescriptorProto>();
   /** Registries built so far, by the symbol asked for (a call needs its service's twice). */
   private readonly registries = new Map<string, Promise<FileRegistry>>();
 
   constructor(readonly reflection: ReflectionClient) {}
+
+  listServices(): Promise<string[]> {
+    return this.reflection.listServices();
+  }
+
+  release(): void {
+    this.reflection.close();
+  }
 
   /** A registry with the file declaring `symbol` and its transitive imports. */
   registryFor(symbol: string): Promise<FileRegistry> {
@@ -44,31 +53,9 @@ export class ServerDescriptors {
   async lookup(symbol: string): Promise<AnyDesc> {
     const name = symbol.replace(/^\./, "");
     const registry = await this.registryFor(name);
-    const found = registry.get(name) ?? member(registry, name);
+    const found = findInRegistry(registry, name);
     if (!found) throw new SwitchboardError(ErrorCode.UNKNOWN_SYMBOL, `symbol ${JSON.stringify(name)} not found in the descriptors the server sent`);
     return found;
-  }
-
-  async service(name: string): Promise<DescService> {
-    const desc = await this.lookup(name);
-    if (desc.kind !== "service") throw new SwitchboardError(ErrorCode.UNKNOWN_SYMBOL, `${JSON.stringify(name)} is a ${desc.kind}, not a service`);
-    return desc;
-  }
-
-  /** `pkg.Service/Method` (as in a request path, leading slash allowed) or `pkg.Service.Method`. */
-  async method(name: string): Promise<DescMethod> {
-    const path = name.replace(/^\//, "");
-    const slash = path.lastIndexOf("/");
-    const dot = path.lastIndexOf(".");
-    const cut = slash >= 0 ? slash : dot;
-    if (cut <= 0 || cut === path.length - 1) throw new SwitchboardError(ErrorCode.CLI_USAGE, `${JSON.stringify(name)} is not a method name like pkg.Service/Method`);
-    const service = await this.service(path.slice(0, cut));
-    const method = service.methods.find((m) => m.name === path.slice(cut + 1));
-    if (!method) {
-      const known = service.methods.map((m) => m.name).join(", ");
-      throw new SwitchboardError(ErrorCode.UNKNOWN_SYMBOL, `service ${service.typeName} has no method ${JSON.stringify(path.slice(cut + 1))} (methods: ${known})`);
-    }
-    return method;
   }
 
   /** A message type for decoding (error details): undefined when the server does not know it. */
@@ -113,24 +100,4 @@ export class ServerDescriptors {
     if (!file) throw new SwitchboardError(ErrorCode.BAD_DESCRIPTOR, `the server does not know ${JSON.stringify(name)}, imported by ${JSON.stringify(importer)}`);
     return file;
   }
-}
-
-/** Methods, fields and oneofs under their parent; enum values beside their enum (protobuf scoping). */
-function member(registry: FileRegistry, name: string): AnyDesc | undefined {
-  const dot = name.lastIndexOf(".");
-  if (dot <= 0) return undefined;
-  const scope = name.slice(0, dot);
-  const last = name.slice(dot + 1);
-  const parent = registry.get(scope);
-  if (parent?.kind === "service") return parent.methods.find((m) => m.name === last);
-  if (parent?.kind === "message") {
-    const found = parent.fields.find((f) => f.name === last) ?? parent.oneofs.find((o) => o.name === last);
-    if (found) return found;
-  }
-  for (const desc of registry) {
-    if (desc.kind !== "enum" || desc.typeName.slice(0, desc.typeName.lastIndexOf(".")) !== scope) continue;
-    const value = desc.values.find((v) => v.name === last);
-    if (value) return value;
-  }
-  return undefined;
 }

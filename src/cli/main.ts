@@ -1,14 +1,13 @@
 // The `switchboard` command line (bin/switchboard.js loads this): picks the command, parses its
 // options with node:util parseArgs, runs it and exits with its code.
 import { parseArgs } from "node:util";
-import { ErrorCode, SwitchboardError } from "../errors.js";
 import type { Command } from "./command.js";
 import { call } from "./commands/call.js";
 import { describe } from "./commands/describe.js";
 import { health } from "./commands/health.js";
 import { ls } from "./commands/ls.js";
 import { serve } from "./commands/serve.js";
-import { EXIT_USAGE, reportFailure, type Io } from "./report.js";
+import { EXIT_USAGE, reportFailure, reportUsage, type Io } from "./report.js";
 
 const COMMANDS: readonly Command[] = [ls, describe, call, health, serve];
 
@@ -21,7 +20,8 @@ ${COMMANDS.map((c) => `  ${c.summary}`).join("\n")}
   help [COMMAND]                    this text, or a command's options
 
 Run 'switchboard COMMAND --help' for a command's options. Connections are plaintext unless
---tls (or --ca, --cert, --server-name) is given. See docs/cli.md.
+--tls (or --ca, --cert, --server-name) is given. ls, describe and call use server reflection, or
+local schemas with --proto/--import-path or --protoset. See docs/cli.md.
 `;
 
 /** Runs the command line `argv` (without node and the script) and resolves with the exit code. */
@@ -37,17 +37,13 @@ export async function main(argv: readonly string[], io: Io = { stdout: process.s
   }
   if (name === "help") return help(rest[0], io);
   const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
-    io.stderr.write(`switchboard: unknown command ${JSON.stringify(name)}\n\n${USAGE}`);
-    return EXIT_USAGE;
-  }
+  if (!command) return reportUsage(io, undefined, `unknown command ${JSON.stringify(name)}`);
   let parsed: { values: Record<string, unknown>; positionals: string[] };
   try {
     parsed = parseArgs({ args: [...rest], options: command.options, allowPositionals: true, strict: true });
   } catch (err) {
     // parseArgs' own errors (unknown option, missing value) are usage errors.
-    io.stderr.write(`switchboard ${command.name}: ${(err as Error).message}\n\n${command.help}`);
-    return EXIT_USAGE;
+    return reportUsage(io, command.name, parseArgsMessage(err as Error & { code?: string }));
   }
   if (parsed.values["help"]) {
     io.stdout.write(command.help);
@@ -56,11 +52,7 @@ export async function main(argv: readonly string[], io: Io = { stdout: process.s
   try {
     return await command.run(parsed.values, parsed.positionals, io);
   } catch (err) {
-    if (err instanceof SwitchboardError && err.code === ErrorCode.CLI_USAGE) {
-      io.stderr.write(`switchboard ${command.name}: ${err.message}\n\n${command.help}`);
-      return EXIT_USAGE;
-    }
-    return reportFailure(io, err);
+    return reportFailure(io, command.name, err);
   }
 }
 
@@ -70,12 +62,22 @@ function help(name: string | undefined, io: Io): number {
     return 0;
   }
   const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
-    io.stderr.write(`switchboard: unknown command ${JSON.stringify(name)}\n\n${USAGE}`);
-    return EXIT_USAGE;
-  }
+  if (!command) return reportUsage(io, "help", `unknown command ${JSON.stringify(name)}`);
   io.stdout.write(command.help);
   return 0;
+}
+
+
+/** parseArgs' messages are long and end in a sentence about '--'; keep what a user needs. */
+function parseArgsMessage(err: Error & { code?: string }): string {
+  const option = /'(-[^' ]+)/.exec(err.message)?.[1];
+  if (err.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && option) return `unknown option '${option}'`;
+  if (err.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && option) {
+    if (/argument missing/.test(err.message)) return `option '${option}' needs a value`;
+    if (/ambiguous/.test(err.message)) return `option '${option}' needs a value (one starting with '-' is written ${option}=-...)`;
+    return `option '${option}' takes no value`;
+  }
+  return err.message;
 }
 
 /**

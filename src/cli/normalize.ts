@@ -5,6 +5,7 @@
 // protobuf's scoping rules (innermost scope first); json_name is derived as protoc does.
 import { isFieldSet } from "@bufbuild/protobuf";
 import { FieldDescriptorProtoSchema, FieldDescriptorProto_Type as Type, type DescriptorProto, type FieldDescriptorProto, type FileDescriptorProto } from "@bufbuild/protobuf/wkt";
+import { jsonName } from "../protofile/linker.js";
 
 /**
  * Rewrites relative type names in `files` (in place) to ".full.Name" (unknown names are left for
@@ -64,18 +65,4 @@ export function normalizeDescriptors(files: readonly FileDescriptorProto[]): voi
 
 function join(scope: string, name: string): string {
   return scope ? `${scope}.${name}` : name;
-}
-
-/** protoc's ToJsonName: underscores dropped, the letter after each one upper-cased. */
-function jsonName(name: string): string {
-  let out = "";
-  let upper = false;
-  for (const c of name) {
-    if (c === "_") upper = true;
-    else {
-      out += upper ? c.toUpperCase() : c;
-      upper = false;
-    }
-  }
-  return out;
 }

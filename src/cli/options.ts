@@ -30,7 +30,9 @@ export const CONNECTION_HELP = `connection options:
   --ca FILE                  PEM root certificates (implies --tls)
   --cert FILE, --key FILE    PEM client certificate and key for mutual TLS (imply --tls)
   --server-name NAME         name to verify the certificate against, sent as SNI and :authority
-DUR is a number with a unit: 500ms, 5s, 1.5m, 1h (a bare number is seconds).`;
+DUR is a number and a unit, case-sensitive as in the grpc-timeout header: H hours, M minutes,
+S seconds, m milliseconds, u microseconds, n nanoseconds; also h, min, s, ms, us (µs), ns. A
+bare number is seconds. Note 1m is one millisecond, as in gRPC: a minute is 1M or 1min.`;
 
 /** The values parseArgs gives for CONNECTION_OPTIONS. */
 export interface ConnectionValues {
@@ -48,12 +50,35 @@ export function usageError(message: string): SwitchboardError {
   return new SwitchboardError(ErrorCode.CLI_USAGE, message);
 }
 
-/** `500ms`, `5s`, `1.5m`, `1h`, or a bare number of seconds (as grpcurl's -max-time) -> ms. */
+/**
+ * Milliseconds per unit. The single letters are grpc-timeout's and case-sensitive as there
+ * (M minutes, m milliseconds); the longer forms are the usual ones.
+ */
+const DURATION_UNITS: Readonly<Record<string, number>> = {
+  H: 3_600_000,
+  h: 3_600_000,
+  M: 60_000,
+  min: 60_000,
+  S: 1000,
+  s: 1000,
+  m: 1,
+  ms: 1,
+  u: 1e-3,
+  us: 1e-3,
+  "\u00b5s": 1e-3,
+  "\u03bcs": 1e-3,
+  n: 1e-6,
+  ns: 1e-6,
+};
+
+/** A duration (`500ms`, `5S`, `2M`, `1H`, `250m`, `10u`, `1.5`: a bare number is seconds, as grpcurl's -max-time) -> ms. */
 export function parseDuration(text: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw usageError(`${flag}: ${JSON.stringify(text)} is not a duration (e.g. 500ms, 5s, 2m)`);
-  const scale = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? "s"]!;
-  return Math.round(Number(m[1]) * scale);
+  const m = /^(\d+(?:\.\d*)?|\.\d+)([a-zA-Z\u00b5\u03bc]*)$/.exec(text.trim());
+  const scale = m ? DURATION_UNITS[m[2] || "s"] : undefined;
+  if (!m || scale === undefined || !Object.hasOwn(DURATION_UNITS, m[2] || "s")) {
+    throw usageError(`${flag}: ${JSON.stringify(text)} is not a duration (a number and a unit: 1H, 2M, 5S or 5s, 250m or 250ms, 10u, 100n)`);
+  }
+  return Number(m[1]) * scale;
 }
 
 /** `-H 'key: value'` flags -> metadata; `-bin` values are base64 and sent as bytes. */

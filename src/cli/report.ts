@@ -2,7 +2,7 @@
 import type { Readable, Writable } from "node:stream";
 import { create, createRegistry, toJson, type DescMessage, type JsonValue } from "@bufbuild/protobuf";
 import { AnySchema } from "@bufbuild/protobuf/wkt";
-import { SwitchboardError } from "../errors.js";
+import { ErrorCode, SwitchboardError } from "../errors.js";
 import { detailTypes, typeNameOf } from "../rich-details.js";
 import { encodeBinaryValue, type Metadata } from "../metadata.js";
 import { codeName, RpcError, type StatusDetail } from "../status.js";
@@ -34,23 +34,36 @@ export function printMetadata(io: Io, title: string, metadata: Metadata | undefi
 export type TypeResolver = (typeName: string) => Promise<DescMessage | undefined>;
 
 /**
- * Prints a failure on stderr and returns the exit code: `ERROR: CODE: message` plus rich details
- * (as JSON where the type is known) for a gRPC status, `error: message [ERR_SB_...]` otherwise.
+ * The one prefix of every error line the CLI prints: `switchboard: COMMAND: ` (or
+ * `switchboard: ` before a command is known).
  */
-export async function reportFailure(io: Io, err: unknown, resolve?: TypeResolver): Promise<number> {
+export function errorLine(command: string | undefined, message: string): string {
+  return `switchboard: ${command ? `${command}: ` : ""}${message}\n`;
+}
+
+/** A usage error: one line pointing at the help (never the whole usage text); exit 1. */
+export function reportUsage(io: Io, command: string | undefined, message: string): number {
+  const hint = command && command !== "help" ? `switchboard ${command} --help` : "switchboard --help";
+  io.stderr.write(errorLine(command, `${message.replace(/ \[ERR_SB_CLI_USAGE\]$/, "")} (see '${hint}')`));
+  return EXIT_USAGE;
+}
+
+/**
+ * Prints a failure on stderr and returns the exit code: `switchboard: COMMAND: CODE: message`
+ * plus rich details (as JSON where the type is known) for a gRPC status (64 + code),
+ * `switchboard: COMMAND: message [ERR_SB_...]` otherwise (1).
+ */
+export async function reportFailure(io: Io, command: string, err: unknown, resolve?: TypeResolver): Promise<number> {
+  if (err instanceof SwitchboardError && err.code === ErrorCode.CLI_USAGE) return reportUsage(io, command, err.message);
   if (err instanceof RpcError) {
-    io.stderr.write(`ERROR: ${codeName(err.code)}${err.rawMessage ? `: ${err.rawMessage}` : ""}\n`);
+    io.stderr.write(errorLine(command, `${codeName(err.code)}${err.rawMessage ? `: ${err.rawMessage}` : ""}`));
     if (err.details.length > 0) {
       io.stderr.write("details:\n");
       for (const d of err.details) io.stderr.write(`${JSON.stringify(await detailJson(d, resolve))}\n`);
     }
     return EXIT_STATUS_OFFSET + err.code;
   }
-  if (err instanceof SwitchboardError) {
-    io.stderr.write(`error: ${err.message}\n`);
-    return EXIT_USAGE;
-  }
-  io.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+  io.stderr.write(errorLine(command, err instanceof Error ? err.message : String(err)));
   return EXIT_USAGE;
 }
 

@@ -1,8 +1,14 @@
 // Running the real `switchboard` bin (node bin/switchboard.js) as a child process, bounded in
-// time, with its stdout, stderr and exit code; and a line reader for long-running ones (serve).
+// time, with its stdout, stderr and exit code; the same command line in this process (main(),
+// no process start: most tests need only that); and a line reader for long-running ones (serve).
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
-import { REPO_ROOT } from "../server/helpers.js";
+import { linkSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { main } from "../../src/cli/main.js";
+import { REPO_ROOT, within } from "../server/helpers.js";
 
 export { REPO_ROOT, within } from "../server/helpers.js";
 
@@ -54,6 +60,26 @@ export function runCli(args: readonly string[], options: RunOptions = {}): Promi
   });
 }
 
+/**
+ * Runs `switchboard ...args` in this process through main() with captured stdout and stderr
+ * (stdin: the given text, then its end), bounded by timeoutMs. Relative paths resolve from the
+ * repository root, as for runCli. What only the bin does (flushing, process.exit) needs runCli.
+ */
+export async function runMain(args: readonly string[], options: { stdin?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  const started = Date.now();
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const stdin = new PassThrough();
+  let out = "";
+  let err = "";
+  stdout.on("data", (d: Buffer) => (out += d.toString()));
+  stderr.on("data", (d: Buffer) => (err += d.toString()));
+  stdin.end(options.stdin ?? "");
+  if (process.cwd() !== REPO_ROOT) process.chdir(REPO_ROOT);
+  const code = await within(main(args, { stdout, stderr, stdin }), options.timeoutMs ?? 20_000, `switchboard ${args.join(" ")}`);
+  return { code, stdout: out, stderr: err, ms: Date.now() - started };
+}
+
 /** A long-running CLI process whose stdout is read line by line. */
 export class CliProcess {
   readonly child: ChildProcess;
@@ -96,11 +122,19 @@ export class CliProcess {
   }
 }
 
-/** A port on 127.0.0.1 where nothing listens (bound, then closed). */
-export async function closedPort(): Promise<number> {
+/**
+ * `unix:<path>` where connections are refused (ECONNREFUSED): a socket file in a fresh private
+ * directory with no listener behind it (a hard link to a listening socket's file, whose
+ * listener then closed). Unlike a released TCP port, no other process can start listening
+ * there. `using refusing = await refusingAddress()` removes the directory afterwards.
+ */
+export async function refusingAddress(): Promise<{ target: string; path: string } & Disposable> {
+  const dir = mkdtempSync(join(tmpdir(), "sb-cli-refuse-"));
+  const listening = join(dir, "listening.sock");
+  const refusing = join(dir, "refusing.sock");
   const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
-  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((resolve, reject) => s.once("error", reject).listen(listening, resolve));
+  linkSync(listening, refusing);
   await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
+  return { target: `unix:${refusing}`, path: refusing, [Symbol.dispose]: () => rmSync(dir, { recursive: true, force: true }) };
 }

@@ -1,7 +1,7 @@
 // switchboard ls and describe against a Switchboard server (reflection v1, or only v1alpha).
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { runCli, T } from "./helpers.js";
+import { runMain, T } from "./helpers.js";
 import { startOurServer, type Running } from "./servers.js";
 
 describe("switchboard ls / describe (Switchboard server)", () => {
@@ -12,7 +12,7 @@ describe("switchboard ls / describe (Switchboard server)", () => {
   after(() => server.close());
 
   it("ls lists the services from reflection, sorted, one per line", T, async () => {
-    const r = await runCli(["ls", server.target]);
+    const r = await runMain(["ls", server.target]);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.stdout.trim().split("\n"), [
       "clitest.Echo",
@@ -24,17 +24,17 @@ describe("switchboard ls / describe (Switchboard server)", () => {
   });
 
   it("ls SERVICE lists its methods as pkg.Service.Method; -l as rpc lines", T, async () => {
-    const r = await runCli(["ls", server.target, "clitest.Echo"]);
+    const r = await runMain(["ls", server.target, "clitest.Echo"]);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.stdout.trim().split("\n"), ["clitest.Echo.Unary", "clitest.Echo.ServerStream", "clitest.Echo.ClientStream", "clitest.Echo.Bidi"]);
-    const long = await runCli(["ls", server.target, "clitest.Echo", "-l"]);
+    const long = await runMain(["ls", server.target, "clitest.Echo", "-l"]);
     assert.equal(long.code, 0, long.stderr);
     assert.match(long.stdout, /^rpc Bidi\(stream \.clitest\.EchoRequest\) returns \(stream \.clitest\.EchoReply\);$/m);
     assert.match(long.stdout, /^rpc ServerStream\(\.clitest\.EchoRequest\) returns \(stream \.clitest\.EchoReply\);$/m);
   });
 
   it("describe prints a message in proto syntax: nested enum, map, oneof, proto3 optional, imported types", T, async () => {
-    const r = await runCli(["describe", server.target, "clitest.EchoRequest"]);
+    const r = await runMain(["describe", server.target, "clitest.EchoRequest"]);
     assert.equal(r.code, 0, r.stderr);
     const expected = [
       "clitest.EchoRequest is a message:",
@@ -64,7 +64,7 @@ describe("switchboard ls / describe (Switchboard server)", () => {
   });
 
   it("describe resolves services, methods, enums, fields and enum values; several at once", T, async () => {
-    const r = await runCli(["describe", server.target, "helloworld.Greeter", "clitest.Echo.ClientStream", "clitest.EchoRequest.Mood", "clitest.EchoReply.metadata", "clitest.EchoRequest.GRUMPY"]);
+    const r = await runMain(["describe", server.target, "helloworld.Greeter", "clitest.Echo.ClientStream", "clitest.EchoRequest.Mood", "clitest.EchoReply.metadata", "clitest.EchoRequest.GRUMPY"]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /helloworld\.Greeter is a service:\nservice Greeter \{\n {2}rpc SayHello\(\.helloworld\.HelloRequest\) returns \(\.helloworld\.HelloReply\);\n/);
     assert.match(r.stdout, /clitest\.Echo\.ClientStream is a method:\nrpc ClientStream\(stream \.clitest\.EchoRequest\) returns \(\.clitest\.EchoReply\);\n/);
@@ -74,17 +74,17 @@ describe("switchboard ls / describe (Switchboard server)", () => {
   });
 
   it("describe without a symbol describes every service", T, async () => {
-    const r = await runCli(["describe", server.target]);
+    const r = await runMain(["describe", server.target]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /clitest\.Echo is a service:/);
     assert.match(r.stdout, /grpc\.health\.v1\.Health is a service:\nservice Health \{\n {2}rpc Check/);
   });
 
   it("an unknown symbol or service exits 1 with ERR_SB_UNKNOWN_SYMBOL", T, async () => {
-    const d = await runCli(["describe", server.target, "clitest.Nope"]);
+    const d = await runMain(["describe", server.target, "clitest.Nope"]);
     assert.equal(d.code, 1);
-    assert.match(d.stderr, /symbol "clitest\.Nope" not found .*\[ERR_SB_UNKNOWN_SYMBOL\]/);
-    const l = await runCli(["ls", server.target, "clitest.EchoRequest"]);
+    assert.match(d.stderr, /^switchboard: describe: symbol "clitest\.Nope" not found .*\[ERR_SB_UNKNOWN_SYMBOL\]\n$/);
+    const l = await runMain(["ls", server.target, "clitest.EchoRequest"]);
     assert.equal(l.code, 1);
     assert.match(l.stderr, /is a message, not a service/);
   });
@@ -94,10 +94,10 @@ describe("switchboard ls / describe: reflection versions", () => {
   it("falls back to grpc.reflection.v1alpha when v1 answers UNIMPLEMENTED", T, async () => {
     const old = await startOurServer({ reflection: "v1alpha" });
     try {
-      const r = await runCli(["ls", old.target]);
+      const r = await runMain(["ls", old.target]);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /^clitest\.Echo$/m);
-      const d = await runCli(["describe", old.target, "clitest.EchoReply"]);
+      const d = await runMain(["describe", old.target, "clitest.EchoReply"]);
       assert.equal(d.code, 0, d.stderr);
       assert.match(d.stdout, /message EchoReply \{/);
     } finally {
@@ -105,12 +105,12 @@ describe("switchboard ls / describe: reflection versions", () => {
     }
   });
 
-  it("a server without reflection: ERROR: UNIMPLEMENTED and exit 64 + 12", T, async () => {
+  it("a server without reflection: `switchboard: ls: UNIMPLEMENTED: ...` and exit 64 + 12", T, async () => {
     const bare = await startOurServer({ reflection: "none" });
     try {
-      const r = await runCli(["ls", bare.target]);
+      const r = await runMain(["ls", bare.target]);
       assert.equal(r.code, 76, r.stderr);
-      assert.match(r.stderr, /^ERROR: UNIMPLEMENTED: the server has no reflection service \(neither grpc\.reflection\.v1 nor v1alpha\)/);
+      assert.match(r.stderr, /^switchboard: ls: UNIMPLEMENTED: the server has no reflection service \(neither grpc\.reflection\.v1 nor v1alpha\)/);
     } finally {
       await bare.close();
     }
@@ -119,12 +119,12 @@ describe("switchboard ls / describe: reflection versions", () => {
   it("TLS: --ca verifies the server certificate; a plaintext dial to a TLS port fails UNAVAILABLE (78)", T, async () => {
     const secure = await startOurServer({ tls: true });
     try {
-      const r = await runCli(["ls", secure.target, "--ca", "test/fixtures/tls/ca.pem", "--server-name", "foo.test.google.fr"]);
+      const r = await runMain(["ls", secure.target, "--ca", "test/fixtures/tls/ca.pem", "--server-name", "foo.test.google.fr"]);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /^clitest\.Echo$/m);
-      const plain = await runCli(["ls", secure.target]);
+      const plain = await runMain(["ls", secure.target]);
       assert.equal(plain.code, 78, plain.stderr);
-      assert.match(plain.stderr, /^ERROR: UNAVAILABLE/);
+      assert.match(plain.stderr, /^switchboard: ls: UNAVAILABLE/);
     } finally {
       await secure.close();
     }

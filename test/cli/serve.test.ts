@@ -2,7 +2,7 @@
 // commands work against it.
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
-import { CliProcess, runCli, T, within } from "./helpers.js";
+import { CliProcess, runCli, runMain, T, within } from "./helpers.js";
 
 describe("switchboard serve", () => {
   let proc: CliProcess | undefined;
@@ -15,12 +15,12 @@ describe("switchboard serve", () => {
     const health = await runCli(["health", target]);
     assert.equal(health.code, 0, health.stderr);
     assert.equal(health.stdout, "status: SERVING\n");
-    const greeterHealth = await runCli(["health", target, "helloworld.Greeter"]);
+    const greeterHealth = await runMain(["health", target, "helloworld.Greeter"]);
     assert.equal(greeterHealth.code, 0, greeterHealth.stderr);
-    const ls = await runCli(["ls", target]);
+    const ls = await runMain(["ls", target]);
     assert.equal(ls.code, 0, ls.stderr);
     assert.match(ls.stdout, /^helloworld\.Greeter$/m);
-    const call = await runCli(["call", target, "helloworld.Greeter/SayHello", '{"name":"Ada"}', "--compact"]);
+    const call = await runMain(["call", target, "helloworld.Greeter/SayHello", '{"name":"Ada"}', "--compact"]);
     assert.equal(call.code, 0, call.stderr);
     assert.equal(call.stdout, '{"message":"Hello, Ada!"}\n');
     proc.child.kill("SIGTERM");
@@ -29,7 +29,7 @@ describe("switchboard serve", () => {
   });
 
   it("a bad --port or an extra argument is a usage error (exit 1)", T, async () => {
-    assert.equal((await runCli(["serve", "--port", "http"])).code, 1);
-    assert.equal((await runCli(["serve", "now"])).code, 1);
+    assert.equal((await runMain(["serve", "--port", "http"])).code, 1);
+    assert.equal((await runMain(["serve", "now"])).code, 1);
   });
 });

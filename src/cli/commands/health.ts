@@ -1,11 +1,13 @@
 // switchboard health HOST:PORT [SERVICE]: grpc.health.v1.Health/Check with grpc_health_probe's
-// exit codes and messages, so scripts and container probes can swap one for the other.
+// exit codes (and its wording after our usual error prefix), so scripts and container probes
+// can swap one for the other.
 import type { ClientHttp2Session } from "node:http2";
 import { createClient } from "../../client/typed.js";
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import { Code, codeName, RpcError } from "../../status.js";
 import type { Command } from "../command.js";
 import { CONNECTION_HELP, CONNECTION_OPTIONS, openChannel, parseDuration, parseHeaders, usageError, type ConnectionValues } from "../options.js";
+import { errorLine } from "../report.js";
 
 /** grpc_health_probe's exit codes. */
 export const HealthExit = { SERVING: 0, INVALID_ARGUMENTS: 1, CONNECTION_FAILURE: 2, RPC_FAILURE: 3, UNHEALTHY: 4 } as const;
@@ -37,7 +39,8 @@ exit status (as grpc_health_probe):
   async run(raw, positionals, io) {
     const values = raw as Values;
     const [target, service = "", ...rest] = positionals;
-    if (!target || rest.length > 0) throw usageError("health takes HOST:PORT and optionally one SERVICE");
+    if (target === undefined) throw usageError("missing HOST:PORT");
+    if (rest.length > 0) throw usageError(`unexpected argument ${JSON.stringify(rest[0])} (health takes HOST:PORT and one SERVICE)`);
     const rpcTimeout = values.timeout !== undefined ? parseDuration(values.timeout, "--timeout") : 1000;
     const connectTimeout = values["connect-timeout"] ?? "1s";
     const metadata = parseHeaders(values.header);
@@ -49,18 +52,18 @@ exit status (as grpc_health_probe):
         await handshake(await channel.getSession(), parseDuration(connectTimeout, "--connect-timeout"));
       } catch (err) {
         const message = err instanceof RpcError ? err.rawMessage : String(err);
-        io.stderr.write(/timed out/.test(message) ? `timeout: failed to connect service ${JSON.stringify(target)} within ${connectTimeout}\n` : `error: failed to connect service at ${JSON.stringify(target)}: ${message}\n`);
+        io.stderr.write(errorLine("health", /timed out/.test(message) ? `failed to connect service ${JSON.stringify(target)} within ${connectTimeout}` : `failed to connect service at ${JSON.stringify(target)}: ${message}`));
         return HealthExit.CONNECTION_FAILURE;
       }
       let status: ServingStatus;
       try {
         status = (await createClient(Health, channel).check({ service }, { timeout: rpcTimeout, metadata })).status;
       } catch (err) {
-        io.stderr.write(`${rpcFailure(err, rpcTimeout)}\n`);
+        io.stderr.write(errorLine("health", rpcFailure(err, rpcTimeout)));
         return HealthExit.RPC_FAILURE;
       }
       if (status !== ServingStatus.SERVING) {
-        io.stderr.write(`service unhealthy (responded with ${JSON.stringify(ServingStatus[status] ?? String(status))})\n`);
+        io.stderr.write(errorLine("health", `service unhealthy (responded with ${JSON.stringify(ServingStatus[status] ?? String(status))})`));
         return HealthExit.UNHEALTHY;
       }
       io.stdout.write("status: SERVING\n");
@@ -94,8 +97,8 @@ function handshake(session: ClientHttp2Session, ms: number): Promise<void> {
 }
 
 function rpcFailure(err: unknown, timeoutMs: number): string {
-  if (!(err instanceof RpcError)) return `error: health rpc failed: ${String(err)}`;
-  if (err.code === Code.UNIMPLEMENTED) return `error: this server does not implement the grpc health protocol (grpc.health.v1.Health): ${err.rawMessage}`;
-  if (err.code === Code.DEADLINE_EXCEEDED) return `timeout: health rpc did not complete within ${timeoutMs}ms`;
-  return `error: health rpc failed: ${codeName(err.code)}: ${err.rawMessage}`;
+  if (!(err instanceof RpcError)) return `health rpc failed: ${String(err)}`;
+  if (err.code === Code.UNIMPLEMENTED) return `this server does not implement the grpc health protocol (grpc.health.v1.Health): ${err.rawMessage}`;
+  if (err.code === Code.DEADLINE_EXCEEDED) return `health rpc did not complete within ${timeoutMs}ms`;
+  return `health rpc failed: ${codeName(err.code)}: ${err.rawMessage}`;
 }
