@@ -2,7 +2,7 @@
 // CI-sized ones are in test/reliability/). Each runs against a fresh Switchboard server
 // in a child process (test/reliability/server-process.ts) and prints its figures.
 //
-//   npm run attack [-- --only rapid-reset,storm,zip-bomb,slow-reader,disconnects,streams,window,silent]
+//   npm run attack [-- --only rapid-reset,storm,zip-bomb,slow-reader,disconnects,streams,window,silent,half-open,idle-connections,max-connections]
 //
 // Every attack is bounded in count and time and talks to 127.0.0.1 only. The exit code
 // is 1 when an attack broke the server (it died, stopped serving, or kept memory or
@@ -11,6 +11,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { assertServes, grpcMessage, h2Call, KiB, mb, MiB, PATH, percentile, pool, ServerProcess, startNormalClient, waitForStats } from "../test/reliability/harness.js";
 import { disconnectMidStream, gzipZeros, rapidReset, resetStorm, silentConnections, slowReader, windowOverflow } from "../test/reliability/attacks.js";
 import { FrameSocket, headersFrame, requestBlock } from "../test/reliability/frames.js";
+import { halfOpenCalls, idleConnections, pollUntil, streamEndTimes, wasRefused } from "../test/reliability/connection-attacks.js";
 import type { ServerOptions } from "../src/index.js";
 
 const out = (line = "") => process.stdout.write(`${line}\n`);
@@ -206,6 +207,59 @@ await attack("silent", "row 22 — 1,000 connections that send nothing (handshak
   const s1 = await waitForStats(proc, (s) => s.sessions === 0 && s.sockets === 0, 5000, "released");
   out(`    ${times.length}/1000 closed by the server, after min ${Math.min(...times).toFixed(0)} / p50 ${percentile(times, 50).toFixed(0)} / max ${Math.max(...times).toFixed(0)} ms; fds ${s0.fds} -> ${s1.fds}`);
   check(times.length === 1000 && Math.min(...times) >= 1900, "all closed at the handshake timeout, none before");
+});
+
+await attack("half-open", "rows 29 and 30 — 40 connections x 256 half-open unary calls (HEADERS, then nothing) with default options, past the 30 s idle timeout", {}, async (proc) => {
+  const s0 = await proc.resetPeak();
+  const normal = await startNormalClient(proc.port, 36_000);
+  const conns = await halfOpenCalls(proc.port, { connections: 40, path: PATH.hold });
+  const total = conns.reduce((n, c) => n + c.streamIds.length, 0);
+  const held = await waitForStats(proc, (s) => s.activeCalls === total, 30_000, "every half-open call held");
+  const fresh = await h2Call(proc.port, PATH.echo, grpcMessage(Buffer.from("fresh")), { timeoutMs: 10_000 });
+  const ended = await pollUntil(() => conns.every((c) => c.streamIds.every((id) => c.fs.isStreamDone(id))), 40_000);
+  const ends = conns.flatMap(streamEndTimes).filter((v): v is number => v !== undefined);
+  const cancelled = conns.reduce((n, c) => n + c.streamIds.filter((id) => c.fs.grpcStatus(id) === 1).length, 0);
+  const r = await normal.result;
+  for (const c of conns) c.fs.destroy();
+  const s1 = await waitForStats(proc, (s) => s.activeCalls === 0 && s.sessions === 0, 10_000, "released");
+  const back = await rssReturn(proc, s0.rss, 50 * MiB, 30_000);
+  out(`    ${total} half-open calls held: RSS +${mb(held.rss - s0.rss)} MB (${((held.rss - s0.rss) / total / KiB).toFixed(1)} KiB per call), peak +${mb(held.peakRss - s0.peakRss)} MB`);
+  out(`    a fresh client meanwhile: grpc-status ${fresh.grpcStatus} in ${fresh.ms.toFixed(0)} ms`);
+  out(`    ${ends.length}/${total} ended (${cancelled} CANCELLED) after min ${(Math.min(...ends) / 1000).toFixed(1)} / max ${(Math.max(...ends) / 1000).toFixed(1)} s`);
+  out(`    normal client (36 s): ${r.calls} calls, ${r.errors.length} errors, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, max ${r.maxMs.toFixed(0)} ms`);
+  out(`    RSS ${mb(s0.rss)} -> ${mb(s1.rss)} MB when released, ${mb(back.rss)} MB${back.ms === undefined ? " after 30 s" : ` after ${(back.ms / 1000).toFixed(1)} s`}`);
+  check(fresh.grpcStatus === 0, "a fresh client is served while every half-open call is held");
+  check(ended && cancelled === total && Math.min(...ends) >= 30_000, "every half-open call ends with CANCELLED at the 30 s default, none before");
+  check(r.errors.length === 0, "the normal client sees no errors");
+  // The allocator keeps part of what 10,240 streams and the normal client's 100k+ calls used (see docs/reliability.md).
+  check(back.ms !== undefined, "RSS back within 50 MB of the baseline (within 30 s)");
+});
+
+await attack("idle-connections", "row 33 — 2,000 connections that finish SETTINGS and idle", {}, async (proc) => {
+  const s0 = await proc.resetPeak();
+  const conns = await idleConnections(proc.port, 2000);
+  await waitForStats(proc, (s) => s.sessions === 2000, 15_000, "2,000 sessions");
+  const s1 = await proc.gc();
+  const call = await h2Call(proc.port, PATH.echo, grpcMessage(Buffer.from("meanwhile")), { timeoutMs: 10_000 });
+  for (const fs of conns) fs.destroy();
+  const s2 = await waitForStats(proc, (s) => s.sessions === 0 && s.openConnections === 0, 15_000, "released");
+  const back = await rssReturn(proc, s0.rss, 40 * MiB);
+  out(`    2,000 idle: RSS +${mb(s1.rss - s0.rss)} MB = ${((s1.rss - s0.rss) / 2000 / KiB).toFixed(1)} KiB per connection, V8 heap +${((s1.heapUsed - s0.heapUsed) / 2000 / KiB).toFixed(1)} KiB; fds ${s0.fds} -> ${s1.fds} -> ${s2.fds}; a normal call meanwhile: grpc-status ${call.grpcStatus} in ${call.ms.toFixed(0)} ms`);
+  out(`    RSS back to ${mb(back.rss)} MB${back.ms === undefined ? " (not within 40 MB after 15 s)" : ` after ${(back.ms / 1000).toFixed(1)} s`}`);
+  check(call.grpcStatus === 0 && s1.refusedConnections === 0, "a normal call is served among 2,000 idle connections; none refused");
+  check(s2.fds <= s0.fds, "every descriptor released");
+});
+
+await attack("max-connections", "row 33 — 4,000 connections against maxConnections 2,000", { maxConnections: 2000 }, async (proc) => {
+  const conns = await idleConnections(proc.port, 4000);
+  const refusedAll = await pollUntil(() => conns.filter(wasRefused).length === 2000, 20_000);
+  const refused = conns.filter(wasRefused);
+  const clean = refused.filter((fs) => fs.goaway?.code === 11 && fs.goaway.debug === "too_many_connections").length;
+  const closedAll = await pollUntil(() => refused.every((fs) => fs.isClosed), 10_000);
+  const s = await proc.stats();
+  for (const fs of conns) fs.destroy();
+  out(`    kept ${conns.length - refused.length}, refused ${refused.length} (${clean} with GOAWAY ENHANCE_YOUR_CALM too_many_connections), server count ${s.refusedConnections}, sessions ${s.sessions}`);
+  check(refusedAll && clean === 2000 && closedAll && s.sessions === 2000, "exactly the excess is refused, each with GOAWAY and a close");
 });
 
 out();

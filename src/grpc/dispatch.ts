@@ -21,8 +21,12 @@ export interface DispatchCore {
   readonly codecs: ReadonlyMap<string, Codec>;
   /** Why new calls are refused right now (not started, stopping), or undefined when serving. */
   refusal(): string | undefined;
-  /** Reserves a slot under maximumConcurrentRpcs; false when the server is full. */
-  admit(): boolean;
+  /**
+   * False when maximumConcurrentRpcs calls are running. A call whose handler starts at once
+   * (streaming request) takes its slot here; a unary-request call takes it once its request
+   * is complete (see Server), so half-open calls cannot hold slots.
+   */
+  admit(def: MethodDefinition): boolean;
   /** Runs the handler (inside interceptors) for a call that was admitted. */
   run(call: ServerCall, def: MethodDefinition): void;
 }
@@ -104,7 +108,7 @@ export function createStreamListener(core: DispatchCore) {
     if (!isEncoding(encoding)) {
       return trailersOnly(stream, contentType, Code.UNIMPLEMENTED, `unsupported grpc-encoding ${JSON.stringify(headerText(encoding))}`, { "grpc-accept-encoding": ACCEPT_ENCODING });
     }
-    if (!core.admit()) return trailersOnly(stream, contentType, Code.RESOURCE_EXHAUSTED, "too many concurrent calls on this server");
+    if (!core.admit(def)) return trailersOnly(stream, contentType, Code.RESOURCE_EXHAUSTED, "too many concurrent calls on this server");
 
     const accept = headers["grpc-accept-encoding"];
     const userAgent = headers["user-agent"];

@@ -1,7 +1,18 @@
+import type * as net from "node:net";
 import { ErrorCode, SwitchboardError } from "../errors.js";
 
-/** Where to listen: a TCP host and port, or a Unix socket path. */
-export type ListenTarget = { kind: "tcp"; host: string | undefined; port: number } | { kind: "unix"; path: string };
+/**
+ * An already-bound socket to serve on (grpclib `start(sock=)`): a listening `net.Server`
+ * (its socket is taken over) or `{ fd }`, a file descriptor of a bound socket, e.g. one a
+ * process manager passed down (systemd socket activation hands over fd 3).
+ */
+export type ListenHandle = net.Server | { fd: number };
+
+/** Where to listen: a TCP host and port, a Unix socket path, or an already-bound socket. */
+export type ListenTarget =
+  | { kind: "tcp"; host: string | undefined; port: number }
+  | { kind: "unix"; path: string }
+  | { kind: "handle"; handle: ListenHandle };
 
 /**
  * Parses gRPC-style addresses: `host:port`, `[::]:port`, `:port` (all interfaces),

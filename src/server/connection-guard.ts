@@ -1,5 +1,5 @@
 import { constants, type Http2Session } from "node:http2";
-import { probeSession } from "../http2/keepalive.js";
+import { probeSession, type KeepaliveState } from "../http2/keepalive.js";
 
 /** Per-connection protections, from ServerOptions (all times in milliseconds). */
 export interface GuardOptions {
@@ -56,11 +56,13 @@ export class ConnectionGuard {
    * @param probe a connection without calls for `afterMs` gets one ping it must answer within
    * `timeoutMs`: a session nghttp2 already ended by itself (HPACK or flood errors) never answers
    * and is destroyed instead of leaking its socket.
+   * @param keepalive the server's own keepalive ping counter, reset whenever it sends headers or data
    */
   constructor(
     private readonly session: Http2Session,
     private readonly o: GuardOptions,
     private readonly probe: { afterMs: number; timeoutMs: number },
+    private readonly keepalive?: KeepaliveState,
   ) {
     guards.set(session, this);
     this.resetTokens = o.resetBurst;
@@ -91,9 +93,10 @@ export class ConnectionGuard {
     if (this.calls === 0) this.armIdle();
   }
 
-  /** Our side sent something: pings answering it (BDP probes) must not count as abuse. */
+  /** Our side sent headers or data: pings answering it (BDP probes) must not count as abuse, and our keepalive may ping again. */
   sawActivity(): void {
     this.activity = true;
+    if (this.keepalive) this.keepalive.pingsWithoutData = 0;
   }
 
   private onPing(): void {

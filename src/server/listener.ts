@@ -1,6 +1,6 @@
 import * as http2 from "node:http2";
-import { existsSync, unlinkSync, statSync } from "node:fs";
-import type { AddressInfo } from "node:net";
+import * as net from "node:net";
+import { lstatSync, unlinkSync, type BigIntStats } from "node:fs";
 import { ErrorCode, SwitchboardError } from "../errors.js";
 import type { ListenTarget } from "./address.js";
 import type { ServerCredentials } from "./credentials.js";
@@ -12,6 +12,14 @@ export interface Listener {
   readonly target: ListenTarget;
   /** The bound TCP port (0 for Unix sockets). */
   readonly port: number;
+}
+
+/** Socket options for one listener (grpclib `Server.start(backlog=, reuse_port=)`). */
+export interface ListenOptions {
+  /** Pending connections the kernel queues before accept (listen(2) backlog; Node's default 511). */
+  backlog?: number;
+  /** SO_REUSEPORT: several processes listen on one TCP port and the kernel spreads connections (Node >= 22.12, Linux/BSD). */
+  reusePort?: boolean;
 }
 
 /** The HTTP/2 settings we advertise, from the server options. */
@@ -26,7 +34,7 @@ export function http2Settings(o: ResolvedServerOptions): http2.Settings {
 }
 
 /** Creates the node:http2 server for one port and binds it. */
-export async function bindListener(target: ListenTarget, credentials: ServerCredentials, o: ResolvedServerOptions): Promise<Listener> {
+export async function bindListener(target: ListenTarget, credentials: ServerCredentials, o: ResolvedServerOptions, listen: ListenOptions = {}): Promise<Listener> {
   const base: http2.ServerOptions = {
     settings: http2Settings(o),
     maxHeaderListPairs: o.maxHeaderListPairs,
@@ -36,31 +44,121 @@ export async function bindListener(target: ListenTarget, credentials: ServerCred
   const server = credentials.tls
     ? http2.createSecureServer({ ...base, ...credentials.tls, ALPNProtocols: ["h2"], allowHTTP1: false, handshakeTimeout: o.handshakeTimeoutMs })
     : http2.createServer(base);
-  if (target.kind === "unix") removeStaleSocket(target.path);
-  await new Promise<void>((resolve, reject) => {
-    const onError = (err: Error) => reject(new SwitchboardError(ErrorCode.BIND_FAILED, `could not listen on ${describe(target)}: ${err.message}`, { cause: err }));
+  try {
+    if (target.kind === "unix") await listenUnix(server, target.path, listen.backlog);
+    else await listenOnce(server, target, listen);
+  } catch (err) {
+    if (err instanceof SwitchboardError) throw err;
+    throw new SwitchboardError(ErrorCode.BIND_FAILED, `could not listen on ${describe(target)}: ${(err as Error).message}`, { cause: err });
+  }
+  const addr = server.address();
+  const port = addr && typeof addr === "object" ? addr.port : 0;
+  return { server, target, port };
+}
+
+function listenOnce(server: net.Server, target: ListenTarget, o: ListenOptions): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
     server.once("error", onError);
     const done = () => {
       server.off("error", onError);
       resolve();
     };
-    if (target.kind === "unix") server.listen(target.path, done);
-    else server.listen({ host: target.host, port: target.port, ipv6Only: false }, done);
+    const backlog = o.backlog === undefined ? {} : { backlog: o.backlog };
+    if (target.kind === "unix") server.listen({ path: target.path, ...backlog }, done);
+    else if (target.kind === "handle") server.listen(target.handle, o.backlog, done);
+    else server.listen({ host: target.host, port: target.port, ipv6Only: false, ...backlog, ...(o.reusePort ? { reusePort: true } : {}) }, done);
   });
-  const addr = server.address();
-  const port = addr && typeof addr === "object" ? (addr as AddressInfo).port : 0;
-  return { server, target, port };
+}
+
+/**
+ * Binds a Unix socket path. A socket file left behind by a process that died makes listen()
+ * fail with EADDRINUSE; only then is the path probed by connecting to it: accepted means
+ * another server owns it (a clear error; its file is left alone), refused means nobody
+ * listens. A stale file is removed only if it is still the very file that was probed (same
+ * inode), checked, removed and re-bound in one synchronous step (node binds a path inside
+ * listen()), so a socket another server bound meanwhile is never deleted. A path that is not
+ * a socket is never deleted either.
+ */
+async function listenUnix(server: net.Server, path: string, backlog: number | undefined): Promise<void> {
+  const target: ListenTarget = { kind: "unix", path };
+  try {
+    return await listenOnce(server, target, { backlog });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
+  }
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const probed = await probeUnixSocket(path);
+    if (probed.state === "live") throw new SwitchboardError(ErrorCode.BIND_FAILED, `could not listen on unix:${path}: another server is listening on it`);
+    if (probed.state === "not-a-socket") throw new SwitchboardError(ErrorCode.BIND_FAILED, `could not listen on unix:${path}: the path exists and is not a socket`);
+    if (probed.state === "stale") {
+      const now = statOrUndefined(path);
+      // Replaced since the probe (another server bound it): look again. Inode numbers are
+      // reused at once, so the file's change time (ns) tells a new file from the probed one.
+      if (now !== undefined && (now.ino !== probed.ino || now.ctimeNs !== probed.ctimeNs)) continue;
+      if (now !== undefined) unlinkSync(path);
+    }
+    try {
+      return await listenOnce(server, target, { backlog });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
+    }
+  }
+  throw new SwitchboardError(ErrorCode.BIND_FAILED, `could not listen on unix:${path}: another server took the path while the stale socket was being replaced`);
+}
+
+type Probed = { state: "live" | "gone" | "not-a-socket" } | { state: "stale"; ino: bigint; ctimeNs: bigint };
+
+/** How long a connect to a Unix socket may take before we call its owner alive but busy. */
+const PROBE_TIMEOUT_MS = 1000;
+
+/**
+ * Whether a server accepts connections on `path`; for a stale socket file, which file it
+ * was. The file is identified before connecting: a file bound after a refused connect is
+ * then a different file, not mistaken for the stale one.
+ */
+async function probeUnixSocket(path: string): Promise<Probed> {
+  const st = statOrUndefined(path);
+  if (st === undefined) return { state: "gone" };
+  // Connecting to a regular file is refused too: only a socket file can be stale.
+  if (!st.isSocket()) return { state: "not-a-socket" };
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ path });
+    const timer = setTimeout(() => finish({ state: "live" }), PROBE_TIMEOUT_MS);
+    const finish = (probed: Probed) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(probed);
+    };
+    socket.once("connect", () => finish({ state: "live" }));
+    socket.once("error", (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      if (err.code === "ECONNREFUSED") resolve({ state: "stale", ino: st.ino, ctimeNs: st.ctimeNs });
+      else if (err.code === "ENOENT") resolve({ state: "gone" });
+      // A full accept queue answers EAGAIN: someone is listening.
+      else if (err.code === "EAGAIN") resolve({ state: "live" });
+      else reject(err);
+    });
+  });
+}
+
+function statOrUndefined(path: string): BigIntStats | undefined {
+  try {
+    return lstatSync(path, { bigint: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
 }
 
 function describe(target: ListenTarget): string {
-  return target.kind === "unix" ? `unix:${target.path}` : `${target.host ?? "*"}:${target.port}`;
+  if (target.kind === "unix") return `unix:${target.path}`;
+  if (target.kind === "handle") return "fd" in target.handle && typeof target.handle.fd === "number" ? `fd ${target.handle.fd}` : "the given socket";
+  return `${target.host ?? "*"}:${target.port}`;
 }
 
-/** A socket file left by a previous run would make listen() fail with EADDRINUSE. */
-function removeStaleSocket(path: string): void {
-  try {
-    if (existsSync(path) && statSync(path).isSocket()) unlinkSync(path);
-  } catch {
-    // listen() reports the real problem if the path stays unusable.
-  }
+/** Node added `reusePort` to net's listen() in 22.12 and 23.1; older versions silently ignore it. */
+export function reusePortSupported(version = process.versions.node): boolean {
+  const [major = 0, minor = 0] = version.split(".").map(Number);
+  return major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
 }

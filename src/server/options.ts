@@ -1,4 +1,6 @@
 import { codecMap, defaultCodecs, type Codec } from "../codec/codec.js";
+import { ErrorCode, SwitchboardError } from "../errors.js";
+import { checkStatusDetailsCodec, type StatusDetailsCodec } from "../grpc/status-details.js";
 import type { Encoding } from "../codec/compression.js";
 import type { ServerInterceptor } from "../call/interceptors.js";
 import type { GenericRpcHandler } from "../service/raw.js";
@@ -60,9 +62,64 @@ export interface ServerOptions {
    * (proto, and JSON with the protobuf JSON mapping); one with a default's subtype replaces it.
    */
   codecs?: readonly Codec[];
+  /**
+   * How rich error details are sent in `grpc-status-details-bin` (grpclib
+   * `status_details_codec`): a google.rpc.Status by default; `null` sends none (a handler's
+   * pre-encoded `statusDetailsBin` still goes out as given).
+   */
+  statusDetailsCodec?: StatusDetailsCodec | null;
   /** grpcio-style channel arguments (`[["grpc.max_receive_message_length", n], ...]`); they override the fields above. */
   grpcOptions?: GrpcChannelArgs;
+  /**
+   * Unary and server-streaming calls start their handler once the whole request is in, and
+   * take a `maximumConcurrentRpcs` slot only then. A request that makes no progress (no DATA,
+   * no END_STREAM) for this long ends the call with CANCELLED and resets its stream
+   * (default 30 s; `Infinity`: never). Client-streaming and bidi calls are their handler's to
+   * time (`ctx.signal`, deadlines, `maxDeadlineMs`).
+   */
+  requestIdleTimeoutMs?: number;
+  /**
+   * Connections open at once over all ports. A connection beyond it is closed at once: a
+   * plaintext one after SETTINGS + GOAWAY ENHANCE_YOUR_CALM "too_many_connections", a TLS one
+   * before its handshake (default 10,000).
+   */
+  maxConnections?: number;
+  /** Connections open at once from one IP address, refused like `maxConnections` (default: no limit, as clients behind a proxy share one address). */
+  maxConnectionsPerIp?: number;
+  /**
+   * Keepalive pings the server sends in a row while it sends no HEADERS or DATA; after that
+   * many it pings again only once it sent some (grpclib `_http2_max_pings_without_data`,
+   * C-core `GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA`). Default 0: no limit, like grpc-go and grpc-js.
+   */
+  keepaliveMaxPingsWithoutData?: number;
+  /**
+   * Sees what the server cannot report to a client: handler exceptions that are not RpcErrors,
+   * and session, socket, TLS and server errors. A hook that throws is reported as a
+   * process warning and never stops the server.
+   */
+  onError?: ServerErrorHook;
+  /**
+   * Whether a handler exception that is not an RpcError sends its message to the client
+   * (UNKNOWN with the message, the default, like grpcio and grpc-js); false sends UNKNOWN
+   * "Internal error" instead and leaves the details to `onError`.
+   */
+  exposeErrors?: boolean;
 }
+
+/** Where an error reported to `onError` happened. */
+export type ServerErrorSource = "handler" | "session" | "socket" | "tls" | "server";
+
+/** What `onError` learns besides the error itself. */
+export interface ServerErrorContext {
+  readonly source: ServerErrorSource;
+  /** The method path (`/pkg.Service/Method`) for handler errors. */
+  readonly method?: string;
+  /** The peer (`ipv4:127.0.0.1:51234`, `unix:...`) when known. */
+  readonly peer?: string;
+}
+
+/** `onError(err, context)`; its return value is ignored (a rejected promise is reported as a warning). */
+export type ServerErrorHook = (err: unknown, context: ServerErrorContext) => unknown;
 
 /** ServerOptions with every default filled in. */
 export interface ResolvedServerOptions {
@@ -82,6 +139,13 @@ export interface ResolvedServerOptions {
   handshakeTimeoutMs: number;
   guard: GuardOptions;
   codecs: ReadonlyMap<string, Codec>;
+  statusDetailsCodec: StatusDetailsCodec | null;
+  requestIdleTimeoutMs: number;
+  maxConnections: number;
+  maxConnectionsPerIp: number;
+  keepaliveMaxPingsWithoutData: number;
+  onError: ServerErrorHook | undefined;
+  exposeErrors: boolean;
 }
 
 /** Fills in defaults. */
@@ -103,6 +167,13 @@ export function resolveOptions(options: ServerOptions): ResolvedServerOptions {
     maxDeadlineMs: o.maxDeadlineMs,
     handshakeTimeoutMs: o.handshakeTimeoutMs ?? 20_000,
     codecs: codecMap([...defaultCodecs(), ...(options.codecs ?? [])]),
+    statusDetailsCodec: checkStatusDetailsCodec(options.statusDetailsCodec, "Server"),
+    requestIdleTimeoutMs: positive("requestIdleTimeoutMs", o.requestIdleTimeoutMs ?? 30_000),
+    maxConnections: positive("maxConnections", o.maxConnections ?? 10_000),
+    maxConnectionsPerIp: positive("maxConnectionsPerIp", o.maxConnectionsPerIp ?? Infinity),
+    keepaliveMaxPingsWithoutData: count("keepaliveMaxPingsWithoutData", o.keepaliveMaxPingsWithoutData ?? 0),
+    onError: hook(options.onError),
+    exposeErrors: options.exposeErrors ?? true,
     guard: {
       keepaliveMinTimeMs: o.keepaliveMinTimeMs ?? 5 * 60 * 1000,
       keepalivePermitWithoutCalls: o.keepalivePermitWithoutCalls ?? false,
@@ -114,4 +185,23 @@ export function resolveOptions(options: ServerOptions): ResolvedServerOptions {
       resetRatePerSecond: o.resetRatePerSecond ?? 50,
     },
   };
+}
+
+/** A limit or time that must be a positive number (Infinity allowed: no limit). */
+function positive(name: string, value: unknown): number {
+  if (typeof value !== "number" || Number.isNaN(value) || value <= 0) {
+    throw new SwitchboardError(ErrorCode.BAD_OPTION, `${name} must be a positive number of milliseconds or a positive count (Infinity for none), not ${String(value)}`);
+  }
+  return value;
+}
+
+/** A count that may be 0 (no limit). */
+function count(name: string, value: unknown): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0) throw new SwitchboardError(ErrorCode.BAD_OPTION, `${name} must be an integer >= 0, not ${String(value)}`);
+  return value;
+}
+
+function hook(value: unknown): ServerErrorHook | undefined {
+  if (value !== undefined && typeof value !== "function") throw new SwitchboardError(ErrorCode.BAD_OPTION, "onError must be a function (err, context) => void");
+  return value as ServerErrorHook | undefined;
 }

@@ -115,6 +115,8 @@ export interface FrameSocketOptions {
   /** Return DATA window to the server at once (default true). */
   windowUpdates?: boolean;
   timeoutMs?: number;
+  /** Local address to connect from (e.g. 127.0.0.2: another "client IP" on loopback). */
+  localAddress?: string;
 }
 
 /**
@@ -138,7 +140,7 @@ export class FrameSocket {
   private readonly decoder = new HpackDecoder();
   private continuation: { streamId: number; parts: Buffer[] } | undefined;
   private waiters: (() => void)[] = [];
-  private readonly o: Required<Omit<FrameSocketOptions, "first" | "settings">>;
+  private readonly o: Required<Omit<FrameSocketOptions, "first" | "settings" | "localAddress">>;
   readonly closed: Promise<void>;
 
   private constructor(
@@ -159,7 +161,7 @@ export class FrameSocket {
 
   /** Connects (bounded); with `preface`, the preface and SETTINGS (and `first`) are written at once. */
   static async connect(port: number, options: FrameSocketOptions = {}): Promise<FrameSocket> {
-    const socket = net.connect({ host: "127.0.0.1", port });
+    const socket = net.connect({ host: "127.0.0.1", port, ...(options.localAddress ? { localAddress: options.localAddress } : {}) });
     const fs = new FrameSocket(socket, options);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {

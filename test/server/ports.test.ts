@@ -5,7 +5,7 @@ import * as assert from "node:assert/strict";
 import * as net from "node:net";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
@@ -97,6 +97,55 @@ describe("ports", () => {
     server.start();
     const ok = await h.greeter(`unix:${socket}`).sayHello("again", { deadlineMs: 3000 });
     assert.equal(ok.responses[0]!.message, "again");
+  });
+
+  it("a live Unix socket of another server is never removed: ERR_SB_BIND_FAILED 'another server is listening', and that server keeps its socket and serves", T, async () => {
+    const socket = path.join(tmp, "live.sock");
+    const first = h.track(new Server());
+    first.addService(Greeter, { sayHello: (r) => ({ message: `first ${r.name}` }) });
+    await first.addInsecurePort(`unix:${socket}`);
+    first.start();
+    const second = h.track(new Server());
+    await assert.rejects(second.addInsecurePort(`unix:${socket}`), (err: unknown) => {
+      assert.ok(err instanceof SwitchboardError && err.code === ErrorCode.BIND_FAILED, String(err));
+      assert.match(err.message, /another server is listening on it/);
+      return true;
+    });
+    assert.ok(existsSync(socket), "the live socket file is still there");
+    const ok = await h.greeter(`unix:${socket}`).sayHello("still", { deadlineMs: 3000 });
+    assert.equal(ok.responses[0]!.message, "first still");
+  });
+
+  it("a path that is a regular file is left alone: ERR_SB_BIND_FAILED 'not a socket', the file keeps its content", T, async () => {
+    const file = path.join(tmp, "not-a-socket");
+    writeFileSync(file, "precious");
+    const server = h.track(new Server());
+    await assert.rejects(server.addInsecurePort(`unix:${file}`), (err: unknown) => {
+      assert.ok(err instanceof SwitchboardError && err.code === ErrorCode.BIND_FAILED, String(err));
+      assert.match(err.message, /exists and is not a socket/);
+      return true;
+    });
+    assert.equal(readFileSync(file, "utf8"), "precious");
+  });
+
+  it("two servers racing for one stale socket path: exactly one binds, the other gets ERR_SB_BIND_FAILED; the winner serves and its socket file stays", T, async () => {
+    const socket = path.join(tmp, "race.sock");
+    const child = spawn(process.execPath, ["-e", `require("net").createServer().listen(${JSON.stringify(socket)}, () => process.kill(process.pid, "SIGKILL"))`]);
+    await within(once(child, "exit"), 5000, "child exit");
+    assert.ok(existsSync(socket), "the stale socket file must exist before the test");
+    const servers = [0, 1].map((i) => {
+      const s = h.track(new Server());
+      s.addService(Greeter, { sayHello: (r) => ({ message: `server ${i} ${r.name}` }) });
+      return s;
+    });
+    const results = await Promise.allSettled(servers.map((s) => s.addInsecurePort(`unix:${socket}`)));
+    const won = results.flatMap((r, i) => (r.status === "fulfilled" ? [i] : []));
+    assert.equal(won.length, 1, `exactly one server binds (${results.map((r) => r.status).join(", ")})`);
+    const lost = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+    assert.ok(lost.reason instanceof SwitchboardError && lost.reason.code === ErrorCode.BIND_FAILED, String(lost.reason));
+    servers[won[0]!]!.start();
+    const ok = await h.greeter(`unix:${socket}`).sayHello("race", { deadlineMs: 3000 });
+    assert.equal(ok.responses[0]!.message, `server ${won[0]} race`);
   });
 
   it("several ports on one server all answer", T, async () => {
