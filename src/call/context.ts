@@ -49,7 +49,7 @@ export interface ServerCallContext {
    * grpcio `add_callback`: calls `fn` once when the call has terminated, however it ended
    * (OK, an error status, client cancel, deadline, server stop), after its stream closed.
    * Returns true, or false when the call had already terminated (then `fn` never runs).
-   * Callbacks run in the order added; one that throws is reported as a process warning and
+   * Callbacks run in the order added; one that throws goes to the server's `onError` (a process warning without one) and
    * does not keep the others from running.
    */
   addCallback(fn: () => void): boolean;

@@ -29,6 +29,12 @@ export interface CallEnv {
   readonly events: EventBus<ServerEvents>;
   /** Encodes rich error details for `grpc-status-details-bin`; null sends none; undefined: google.rpc.Status. */
   readonly statusDetailsCodec?: StatusDetailsCodec | null;
+  /**
+   * Where failures of user code the call runs outside the handler go (a throwing
+   * addCallback() function, a failing status-details codec): the server's onError.
+   * Without it they become process warnings.
+   */
+  readonly reportError?: ((err: unknown, call: ServerCall<any, any>) => void) | undefined;
 }
 
 /** What the front learned from the request headers before dispatch. */
@@ -604,10 +610,13 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
       if (bytes instanceof Uint8Array) return bytes;
       throw new TypeError(`encode() returned ${typeof bytes}, not a Uint8Array`);
     } catch (err) {
-      process.emitWarning(`statusDetailsCodec.encode() failed for ${this.method.path}; the status went out without details: ${err instanceof Error ? err.message : String(err)}`, {
-        type: "SwitchboardWarning",
-        code: "ERR_SB_STATUS_DETAILS",
-      });
+      if (this.env.reportError) this.env.reportError(err, this);
+      else {
+        process.emitWarning(`statusDetailsCodec.encode() failed for ${this.method.path}; the status went out without details: ${err instanceof Error ? err.message : String(err)}`, {
+          type: "SwitchboardWarning",
+          code: "ERR_SB_STATUS_DETAILS",
+        });
+      }
       return undefined;
     }
   }
@@ -685,7 +694,7 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
     if (!this.ended) {
       this.ended = true;
       this.env.onCallEnd(this);
-      if (this.terminationCallbacks !== undefined) runTerminationCallbacks(this.terminationCallbacks.splice(0), this.method.path);
+      if (this.terminationCallbacks !== undefined) runTerminationCallbacks(this.terminationCallbacks.splice(0), this, this.env.reportError);
     }
   }
 
@@ -727,12 +736,14 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
 }
 
 /** Runs addCallback() functions; one that throws must not skip the rest nor crash the server. */
-function runTerminationCallbacks(callbacks: readonly (() => void)[], path: string): void {
+function runTerminationCallbacks(callbacks: readonly (() => void)[], call: ServerCall<any, any>, report: CallEnv["reportError"]): void {
+  const path = call.method.path;
   for (const fn of callbacks) {
     try {
       fn();
     } catch (err) {
-      process.emitWarning(`an addCallback() function of ${path} threw: ${err instanceof Error ? err.message : String(err)}`, { type: "SwitchboardWarning", code: "ERR_SB_CALLBACK", detail: err instanceof Error ? err.stack : undefined });
+      if (report) report(err, call);
+      else process.emitWarning(`an addCallback() function of ${path} threw: ${err instanceof Error ? err.message : String(err)}`, { type: "SwitchboardWarning", code: "ERR_SB_CALLBACK", detail: err instanceof Error ? err.stack : undefined });
     }
   }
 }

@@ -122,6 +122,7 @@ export class Server implements AsyncDisposable, EventTarget<ServerEvents> {
       onCallEnd: (call) => this.onCallEnd(call),
       events: this.events,
       statusDetailsCodec: this.options.statusDetailsCodec,
+      reportError: this.options.onError ? (err, call) => this.report(err, { source: "handler", method: call.method.path, peer: call.peer }) : undefined,
     };
     const core: DispatchCore = {
       router: this.router,

@@ -166,6 +166,23 @@ describe("statusDetailsCodec", () => {
     assert.match((await warned).message, /SayHello.*encoder broke/);
   });
 
+  it("with onError set, a server codec that throws is reported there and the status still goes out (RESOURCE_EXHAUSTED)", T, async () => {
+    let seen: ((v: { err: unknown; source: string }) => void) | undefined;
+    const reported = new Promise<{ err: unknown; source: string }>((resolve) => (seen = resolve));
+    const broken: StatusDetailsCodec = {
+      encode() {
+        throw new Error("encoder broke");
+      },
+      decode: () => undefined,
+    };
+    const { target } = await scope.server((s) => s.addService(Greeter, failing), { statusDetailsCodec: broken, onError: (err, c) => seen!({ err, source: c.source }) });
+    const err = await expectRpcError(createClient(Greeter, scope.channel(target)).sayHello({ name: "x" }, { timeout: 5000 }), Code.RESOURCE_EXHAUSTED, /^out of quota$/);
+    assert.equal(err.statusDetailsBin, undefined);
+    const r = await reported;
+    assert.equal(r.source, "handler");
+    assert.match((r.err as Error).message, /encoder broke/);
+  });
+
   it("a statusDetailsCodec that is not null or a codec is rejected by Server and Channel with ERR_SB_BAD_OPTION", () => {
     const bad = (e: unknown) => e instanceof SwitchboardError && e.code === ErrorCode.BAD_OPTION && /statusDetailsCodec/.test(e.message);
     for (const value of [{}, { encode() {} }, "proto", 1]) {

@@ -176,6 +176,24 @@ describe("ctx.addCallback (grpcio add_callback): runs on every termination", () 
     }
   });
 
+  it("with onError set, a callback that throws is reported there (source handler, the method) and the call stays OK", T, async () => {
+    const reported = deferred<{ err: unknown; source: string; method: string | undefined }>();
+    const { target } = await greeter(
+      (ctx) => {
+        ctx.addCallback(() => {
+          throw new Error("callback failure");
+        });
+      },
+      { onError: (err: unknown, c: { source: string; method?: string }) => reported.resolve({ err, source: c.source, method: c.method }) },
+    );
+    const r = await h.greeter(target).sayHello("x", { deadlineMs: 5000 });
+    assert.equal(r.status.code, grpc.status.OK);
+    const seen = await within(reported.promise, 2000, "onError");
+    assert.equal(seen.source, "handler");
+    assert.equal(seen.method, "/helloworld.Greeter/SayHello");
+    assert.match((seen.err as Error).message, /callback failure/);
+  });
+
   it("after the call terminated, addCallback returns false and the function is not run", T, async () => {
     const { target, seen } = await greeter(() => {});
     await h.greeter(target).sayHello("x", { deadlineMs: 5000 });
