@@ -7,7 +7,7 @@ import * as net from "node:net";
 import { channelFor, Code, createClient, RpcError, Server, type Channel, type ServiceImpl } from "../../src/index.js";
 import { Greeter } from "../../examples/gen/helloworld/helloworld_pb.js";
 import { TestService } from "../../examples/gen/grpc/testing/test_pb.js";
-import { expectRpcError, Scope, T, within } from "./helpers.js";
+import { deferred, expectRpcError, Scope, T, within } from "./helpers.js";
 
 const scope = new Scope();
 afterEach(() => scope.close());
@@ -118,20 +118,22 @@ describe("channelFor", () => {
 
   it("disposal while a call runs is graceful: the running call still ends OK, then the server stops", T, async () => {
     const server = scope.trackServer(new Server());
-    let entered!: () => void;
-    const started = new Promise<void>((r) => (entered = r));
+    const entered = deferred();
+    const release = deferred();
     server.addService(Greeter, {
       async sayHello(req) {
-        entered();
-        await new Promise((r) => setTimeout(r, 150));
+        entered.resolve();
+        await release.promise;
         return { message: `done ${req.name}` };
       },
     });
     const ch = channelFor(server);
-    const call = createClient(Greeter, ch).sayHello({ name: "x" }, { timeout: 5000 });
-    await within(started, 3000, "handler start");
+    const call = createClient(Greeter, ch).sayHello({ name: "x" }, { timeout: 10_000 });
+    await within(entered.promise, 5000, "handler start");
+    // The call is held until disposal has begun, so it is surely running when disposal starts.
     const disposing = ch[Symbol.asyncDispose]();
-    assert.equal((await within(call, 3000, "running call")).message, "done x");
+    release.resolve();
+    assert.equal((await within(call, 5000, "running call")).message, "done x");
     await within(disposing, 3000, "dispose");
     assert.equal(await server.waitForTermination(0), true);
   });

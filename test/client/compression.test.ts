@@ -8,7 +8,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { Code, createClient, ErrorCode, SwitchboardError, type Encoding } from "../../src/index.js";
 import { Greeter, HelloRequestSchema } from "../../examples/gen/helloworld/helloworld_pb.js";
 import { TestService } from "../../examples/gen/grpc/testing/test_pb.js";
-import { expectRpcError, frame, helloReplyBytes, readBody, Scope, since, T, unframe } from "./helpers.js";
+import { expectRpcError, frame, helloReplyBytes, readBody, Scope, T, unframe } from "./helpers.js";
 
 const scope = new Scope();
 afterEach(() => scope.close());
@@ -130,10 +130,8 @@ describe("compression", () => {
       stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
       stream.end(frame(bomb, true));
     });
-    const started = performance.now();
-    const err = await expectRpcError(createClient(Greeter, scope.channel(bare.target)).sayHello({}, { timeout: 5000 }), Code.RESOURCE_EXHAUSTED);
+    const err = await expectRpcError(createClient(Greeter, scope.channel(bare.target)).sayHello({}, { timeout: 10_000 }), Code.RESOURCE_EXHAUSTED);
     assert.match(err.rawMessage, /larger than max/);
-    assert.ok(since(started) < 3000);
   });
 
   it("bad compressed responses from a bare server: flag set with identity -> INTERNAL, unknown grpc-encoding -> INTERNAL, corrupt gzip -> INTERNAL", T, async () => {

@@ -3,6 +3,7 @@
 // (bounded in time) in afterEach, plus small assertion helpers for RpcError outcomes.
 import * as http2 from "node:http2";
 import * as net from "node:net";
+import * as diagnostics from "node:diagnostics_channel";
 import { linkSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -220,6 +221,20 @@ export function unusedUnixPath(scope: Scope): { path: string; target: string } {
   scope.defer(() => rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, "server.sock");
   return { path: file, target: `unix:${file}` };
+}
+
+/**
+ * The times (Date.now()) of every outgoing connection attempt this process makes from now
+ * until the test ends: net.connect publishes each new socket on "net.client.socket". It
+ * counts what a test makes itself (Channel dials, an in-process proxy's upstream sockets),
+ * so a test reads it only where nothing else dials.
+ */
+export function recordDials(scope: Scope): number[] {
+  const at: number[] = [];
+  const onSocket = () => void at.push(Date.now());
+  diagnostics.subscribe("net.client.socket", onSocket);
+  scope.defer(() => void diagnostics.unsubscribe("net.client.socket", onSocket));
+  return at;
 }
 
 /** Awaits `promise`, which must reject with an RpcError of `code` (and a message matching `message`). */

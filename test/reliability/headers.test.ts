@@ -165,8 +165,9 @@ describe("row 5, one field: a single 80 KB value (over nghttp2's 64 KiB per-fiel
     try {
       await fs.serverSettings();
       fs.write(huge);
-      const closed = await fs.waitFor(() => fs.isClosed, 4000);
-      t.diagnostic(`GOAWAY code ${fs.goaway?.code}; TCP closed by the server ${closed ? `after ${(fs.closedAt! - fs.openedAt).toFixed(0)} ms` : "not within 4 s"}`);
+      // The bound only turns a leak (2 h by default) into a failure; the time is reported.
+      const closed = await fs.waitFor(() => fs.isClosed, 10_000);
+      t.diagnostic(`GOAWAY code ${fs.goaway?.code}; TCP closed by the server ${closed ? `after ${(fs.closedAt! - fs.openedAt).toFixed(0)} ms` : "not within 10 s"}`);
       assert.ok(closed, "the server must close the abandoned connection");
     } finally {
       fs.destroy();
@@ -184,8 +185,8 @@ describe("row 5, one field: a single 80 KB value (over nghttp2's 64 KiB per-fiel
       assert.equal(fs.grpcStatus(1), 0);
       const sentAt = performance.now();
       fs.write(Buffer.concat([headerBlockFrames(3, hpackEncode(grpcHeaders(PATH.echo, [["x-huge", "a".repeat(80 * 1024)]]))), dataFrames(3, grpcMessage(Buffer.from("x")), true)]));
-      const closed = await fs.waitFor(() => fs.isClosed, 4000);
-      t.diagnostic(`GOAWAY code ${fs.goaway?.code}; TCP closed by the server ${closed ? `${(fs.closedAt! - sentAt).toFixed(0)} ms after the bad HEADERS` : "not within 4 s"}`);
+      const closed = await fs.waitFor(() => fs.isClosed, 10_000);
+      t.diagnostic(`GOAWAY code ${fs.goaway?.code}; TCP closed by the server ${closed ? `${(fs.closedAt! - sentAt).toFixed(0)} ms after the bad HEADERS` : "not within 10 s"}`);
       assert.ok(closed, "the server must close the abandoned connection");
     } finally {
       fs.destroy();
@@ -196,17 +197,25 @@ describe("row 5, one field: a single 80 KB value (over nghttp2's 64 KiB per-fiel
   it("control: on the same server a silent but healthy connection (it answers pings) and one holding a call stay open", T, async (t: TestContext) => {
     const idle = await FrameSocket.connect(own.port);
     const busy = await FrameSocket.connect(own.port);
+    let yardstick: FrameSocket | undefined;
     try {
       await Promise.all([idle.serverSettings(), busy.serverSettings()]);
       busy.write(headersFrame(1, requestBlock(PATH.holdStream)));
-      await new Promise((r) => setTimeout(r, 3500));
+      // The yardstick instead of a timer: a connection opened after these two whose session
+      // nghttp2 abandons (the 80 KB field). The same timers ping it and, the ping unanswered,
+      // close it; once it is closed they have had every chance to close the other two.
+      yardstick = await FrameSocket.connect(own.port);
+      await yardstick.serverSettings();
+      yardstick.write(huge);
+      assert.ok(await yardstick.waitFor(() => yardstick!.isClosed, 10_000), "the abandoned yardstick connection must be closed");
       const pings = idle.frames.filter((f) => f.type === 6 && !(f.flags & 1)).length;
-      t.diagnostic(`after 3.5 s: idle connection open ${!idle.isClosed} (${pings} pings answered), busy connection open ${!busy.isClosed}`);
+      t.diagnostic(`when the abandoned one closed (${(yardstick.closedAt! - yardstick.openedAt).toFixed(0)} ms): idle connection open ${!idle.isClosed} (${pings} pings answered), busy connection open ${!busy.isClosed}`);
       assert.ok(!idle.isClosed && idle.goaway === undefined, "the idle connection stays");
       assert.ok(!busy.isClosed && busy.goaway === undefined, "the connection with a call stays");
     } finally {
       idle.destroy();
       busy.destroy();
+      yardstick?.destroy();
     }
   });
 });
@@ -347,11 +356,10 @@ describe("row 11: grpc-timeout abuse", () => {
   }
 
   it("grpc-timeout 0n -> DEADLINE_EXCEEDED at once, no handler", T, async () => {
-    const started = performance.now();
-    const e = await exchange(hpackEncode(grpcHeaders(PATH.sleep, [["grpc-timeout", "0n"]])), { body: grpcMessage(Buffer.from("1000")) });
+    // The Sleep handler would take a minute: the answer within exchange()'s 5 s is not its.
+    const e = await exchange(hpackEncode(grpcHeaders(PATH.sleep, [["grpc-timeout", "0n"]])), { body: grpcMessage(Buffer.from("60000")) });
     assert.equal(e.grpcStatus, GRPC.DEADLINE_EXCEEDED, describeExchange(e));
     assert.equal(e.handlerRuns, 0);
-    assert.ok(performance.now() - started < 1000, "at once, not after the handler's 1 s");
   });
 
   it("grpc-timeout 99999999H (the largest legal value) -> OK, no overflow into an expired deadline", T, async () => {

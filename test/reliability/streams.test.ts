@@ -43,7 +43,10 @@ describe("row 17: 1,000 concurrent streams on one connection into handlers that 
     try {
       await fs.serverSettings();
       fs.write(holdStreams(1000));
-      await fs.waitFor(() => fs.isClosed, 3000);
+      // Every stream beyond the limit refused: reset, or above the GOAWAY's last-stream-id.
+      const refused = (id: number) => fs.rst.has(id) || (fs.goaway !== undefined && id > fs.goaway.lastStreamId);
+      const allRefused = () => Array.from({ length: 1000 - STREAM_LIMIT }, (_, i) => 1 + 2 * (STREAM_LIMIT + i)).every(refused);
+      await fs.waitFor(() => fs.isClosed || allRefused(), 10_000);
       const s1 = await proc.stats();
       const started = s1.handlersStarted - s0.handlersStarted;
       t.diagnostic(`1000 streams after the ack: handlers started ${started}, max live ${s1.maxLiveHandlers}, RST codes ${JSON.stringify(rstCodes(fs))}, GOAWAY ${JSON.stringify(fs.goaway && { code: fs.goaway.code, lastStreamId: fs.goaway.lastStreamId })}, closed ${fs.isClosed}`);
@@ -66,8 +69,9 @@ describe("row 17: 1,000 concurrent streams on one connection into handlers that 
     const s0 = await proc.resetPeak();
     const fs = await FrameSocket.connect(proc.port, { first: holdStreams(1000) });
     try {
-      await waitForStats(proc, (s) => s.liveHandlers === STREAM_LIMIT, 5000, "256 live handlers");
-      await sleep(500);
+      await waitForStats(proc, (s) => s.liveHandlers === STREAM_LIMIT, 10_000, "256 live handlers");
+      // Every other stream refused (RST_STREAM) is one that can never be queued and start later.
+      assert.ok(await fs.waitFor(() => fs.rst.size >= 1000 - STREAM_LIMIT, 10_000), `${fs.rst.size} streams reset, expected ${1000 - STREAM_LIMIT}`);
       const s1 = await proc.stats();
       t.diagnostic(`1000 streams before the ack: live ${s1.liveHandlers}, started ${s1.handlersStarted - s0.handlersStarted}, RST codes ${JSON.stringify(rstCodes(fs))}; ` + `RSS +${mb(s1.rss - s0.rss)} MB for ${s1.liveHandlers} held streams`);
       assert.equal(s1.liveHandlers, STREAM_LIMIT);

@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Code, createClient, listen, Metadata, RpcError, type ServerStream } from "../../src/index.js";
 import { Greeter, type HelloReply, type HelloRequest } from "../../examples/gen/helloworld/helloworld_pb.js";
-import { expectRpcError, Scope, T } from "../client/helpers.js";
+import { expectRpcError, Scope, T, until } from "../client/helpers.js";
 
 const scope = new Scope();
 afterEach(() => scope.close());
@@ -227,7 +227,7 @@ describe("server events: messages and metadata", () => {
     // The server's own cap (100 ms) ends the call, not the client's deadline.
     const client = createClient(Greeter, scope.channel(started.target));
     await expectRpcError(client.sayHello({ name: "slow" }, { timeout: 5000 }), Code.DEADLINE_EXCEEDED);
-    for (let i = 0; i < 50 && statuses.length === 0; i++) await sleep(10);
+    await until(() => statuses.length > 0, 5000, "the server's SendTrailingMetadata event");
     assert.deepEqual(statuses, [Code.DEADLINE_EXCEEDED]);
   });
 

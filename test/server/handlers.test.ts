@@ -284,7 +284,7 @@ describe("stream-style handlers (addStreamService)", () => {
     const res = await serverStream(h.client(target), TS.streamingOutputCall, {}, TS.outputRequest, TS.outputResponse, { deadlineMs: 3000 });
     assert.equal(res.responses.length, 3);
     assert.equal(res.status.code, grpc.status.OK);
-    await within(settled.promise, 1000, "all sendMessage promises");
+    await within(settled.promise, 5000, "all sendMessage promises");
   });
 
   // Concurrent recvMessage() calls each settle.
@@ -299,9 +299,9 @@ describe("stream-style handlers (addStreamService)", () => {
         },
       }),
     );
-    const res = await unary(h.client(target), TS.unaryCall, { payload: body("one") }, TS.simpleRequest, TS.simpleResponse, { deadlineMs: 2000 });
+    const res = await unary(h.client(target), TS.unaryCall, { payload: body("one") }, TS.simpleRequest, TS.simpleResponse, { deadlineMs: 10_000 });
     assert.equal(res.status.code, grpc.status.OK);
-    assert.deepEqual(await within(got.promise, 1000, "recvMessage results"), ["one", null]);
+    assert.deepEqual(await within(got.promise, 5000, "recvMessage results"), ["one", null]);
   });
 
   it("cancel() resets the stream -> client sees CANCELLED; the handler's own context is no longer active", T, async () => {

@@ -2,7 +2,6 @@
 // stop with a grace period, waitForTermination, and async disposal.
 import { after, afterEach, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
-import { setTimeout as sleep } from "node:timers/promises";
 import * as net from "node:net";
 import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -65,22 +64,20 @@ describe("lifecycle", () => {
     const inFlight = greeter.sayHello("slow", { deadlineMs: 8000 });
     await within(entered.promise, 3000, "slow handler start");
 
-    const started = Date.now();
-    const stopped = server.stop(5000);
-    // A new call, on the same channel or a fresh one, is refused right away.
-    const refusedSame = expectCode(greeter.sayHello("new", { deadlineMs: 4000 }), status.UNAVAILABLE);
-    const refusedFresh = expectCode(h.greeter(target).sayHello("fresh", { deadlineMs: 4000 }), status.UNAVAILABLE);
+    // A grace far beyond the test's bound: stop() resolving at all shows it did not wait it out.
+    const stopped = server.stop(600_000);
+    // A new call, on the same channel or a fresh one, is refused (UNAVAILABLE, not its deadline)
+    // while the in-flight call is still held.
+    const refusedSame = expectCode(greeter.sayHello("new", { deadlineMs: 10_000 }), status.UNAVAILABLE);
+    const refusedFresh = expectCode(h.greeter(target).sayHello("fresh", { deadlineMs: 10_000 }), status.UNAVAILABLE);
     await Promise.all([refusedSame, refusedFresh]);
-    assert.ok(Date.now() - started < 2000, `refusal took ${Date.now() - started} ms`);
 
     // The in-flight call still completes normally, and stop() resolves without waiting out the grace.
-    await sleep(100);
     release.resolve();
     const done = await inFlight;
     assert.equal(done.responses[0]!.message, "hello slow");
     assert.equal(done.status.code, status.OK);
-    await within(stopped, 2000, "stop() after the last call finished");
-    assert.ok(Date.now() - started < 3000, `stop took ${Date.now() - started} ms with a 5000 ms grace`);
+    await within(stopped, 10_000, "stop() after the last call finished");
   });
 
   it("a call outlasting grace is cancelled at grace: client gets an error (UNAVAILABLE), ctx.signal aborts, stop() resolves soon after", T, async () => {
@@ -103,13 +100,14 @@ describe("lifecycle", () => {
       }),
     );
     const greeter = h.greeter(target);
-    const call = greeter.sayHello("stuck", { deadlineMs: 10_000 });
+    // The deadline is beyond the test's bound: only the grace can end this call.
+    const call = greeter.sayHello("stuck", { deadlineMs: 600_000 });
     call.catch(() => {});
-    const ctx = await within(entered.promise, 3000, "handler start");
+    const ctx = await within(entered.promise, 5000, "handler start");
 
     const grace = 400;
     const started = Date.now();
-    await within(server.stop(grace), grace + 2000, "stop(grace)");
+    await within(server.stop(grace), 10_000, "stop(grace)");
     const stopTook = Date.now() - started;
 
     const err = await expectCode(call, status.UNAVAILABLE);
@@ -118,7 +116,7 @@ describe("lifecycle", () => {
     assert.ok(reason instanceof RpcError);
     assert.equal((reason as RpcError).code, Code.UNAVAILABLE);
     assert.ok(abortedAt - started >= grace - 20, `signal aborted after ${abortedAt - started} ms, before the ${grace} ms grace`);
-    assert.ok(stopTook >= grace - 20 && stopTook < grace + 1000, `stop() took ${stopTook} ms with a ${grace} ms grace`);
+    assert.ok(stopTook >= grace - 20, `stop() took ${stopTook} ms, less than its ${grace} ms grace`);
   });
 
   it("stop(grace) ends a handler that ignores its signal at grace: client UNAVAILABLE, stop() resolves", T, async () => {
@@ -132,12 +130,11 @@ describe("lifecycle", () => {
         },
       }),
     );
-    const call = h.greeter(target).sayHello("deaf", { deadlineMs: 10_000 });
+    // The deadline is beyond the test's bound: only the grace can end this call.
+    const call = h.greeter(target).sayHello("deaf", { deadlineMs: 600_000 });
     call.catch(() => {});
-    await within(entered.promise, 3000, "handler start");
-    const started = Date.now();
-    await within(server.stop(200), 2000, "stop(200)");
-    assert.ok(Date.now() - started < 1500, `stop took ${Date.now() - started} ms`);
+    await within(entered.promise, 5000, "handler start");
+    await within(server.stop(200), 10_000, "stop(200)");
     await expectCode(call, status.UNAVAILABLE);
     assert.equal(server.activeCalls, 0);
   });
@@ -158,14 +155,14 @@ describe("lifecycle", () => {
     );
     const call = h
       .client(target)
-      .makeBidiStreamRequest(TS.fullDuplexCall, TS.outputRequest.serialize, TS.outputResponse.deserialize, new grpcMetadata(), { deadline: Date.now() + 8000 });
+      .makeBidiStreamRequest(TS.fullDuplexCall, TS.outputRequest.serialize, TS.outputResponse.deserialize, new grpcMetadata(), { deadline: Date.now() + 600_000 });
     call.on("data", () => {});
     call.on("error", () => {});
     const statusP = new Promise<StatusObject>((resolve) => call.on("status", resolve));
     call.write({ payload: { body: Buffer.from("hi") } });
-    await within(entered.promise, 3000, "first response");
-    await within(server.stop(200), 2000, "stop(200)");
-    const st = await within(statusP, 2000, "client status");
+    await within(entered.promise, 5000, "first response");
+    await within(server.stop(200), 10_000, "stop(200)");
+    const st = await within(statusP, 5000, "client status");
     assert.equal(st.code, status.UNAVAILABLE, `got ${status[st.code]}: ${st.details}`);
   });
 
@@ -181,11 +178,11 @@ describe("lifecycle", () => {
       const socket = net.connect(port, "127.0.0.1");
       socket.on("error", () => {});
       try {
-        await within(once(socket, "connect"), 2000, "raw connect");
-        await sleep(100);
-        const started = Date.now();
-        const stopped = await Promise.race([server.stop(0).then(() => true), sleep(2000).then(() => false)]);
-        assert.equal(stopped, true, `stop(0) still pending after ${Date.now() - started} ms`);
+        await within(once(socket, "connect"), 5000, "raw connect");
+        // The server has taken the connection (not just the kernel): stop() must deal with it.
+        await until(() => server.openConnections === 1, 5000, "the server to accept the raw connection");
+        // The socket stays open and silent; a stop() it held open would never resolve.
+        await within(server.stop(0), 10_000, "stop(0) with a silent connection open");
       } finally {
         socket.destroy();
       }
@@ -194,9 +191,10 @@ describe("lifecycle", () => {
 
   it("stop() with no calls resolves promptly; a second stop() returns the same promise", T, async () => {
     const { server } = await h.start((s) => s.addService(Greeter, { sayHello: () => ({}) }));
-    const first = server.stop(1000);
+    // A grace far beyond the test's bound: resolving at all shows stop() did not wait it out.
+    const first = server.stop(600_000);
     assert.equal(server.stop(), first);
-    await within(first, 1500, "stop() of an idle server");
+    await within(first, 10_000, "stop() of an idle server");
   });
 
   it("waitForTermination(timeout) resolves false before stop and true after", T, async () => {
@@ -204,11 +202,11 @@ describe("lifecycle", () => {
     const t0 = Date.now();
     assert.equal(await server.waitForTermination(100), false);
     assert.ok(Date.now() - t0 >= 90);
-    const waiting = server.waitForTermination(5000);
+    const waiting = server.waitForTermination(600_000);
     const forever = server.waitForTermination();
     await server.stop();
-    assert.equal(await within(waiting, 1000, "waitForTermination"), true);
-    assert.equal(await within(forever, 1000, "waitForTermination()"), true);
+    assert.equal(await within(waiting, 10_000, "waitForTermination"), true);
+    assert.equal(await within(forever, 10_000, "waitForTermination()"), true);
     assert.equal(await server.waitForTermination(10), true);
   });
 

@@ -5,6 +5,7 @@ import { describe, it } from "node:test";
 import { addReflection, Channel, createClient, Health, HealthService, Server, ServerReflectionV1, ServingStatus } from "../../src/index.js";
 import { Greeter } from "../../examples/gen/helloworld/helloworld_pb.js";
 import { greeter } from "../../examples/helloworld/server.js";
+import { until } from "./helpers.js";
 
 async function serve(setup: (s: Server) => void) {
   const server = new Server();
@@ -31,7 +32,7 @@ describe("Server wiring of health and reflection", () => {
           // The watch ends with the server; what matters is what arrived before.
         }
       })();
-      for (let i = 0; i < 100 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      await until(() => seen.length > 0, 10_000, "the first Watch response");
       assert.deepEqual(seen, [ServingStatus.SERVING]);
       await server.stop(500);
       await reading;

@@ -3,10 +3,10 @@
 // Greeter (given by descriptor, so messages are parsed) and on raw-bytes methods.
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
-import { Code, ErrorCode, RpcError, SwitchboardError } from "../../src/index.js";
+import { Code, createClient, ErrorCode, RpcError, SwitchboardError } from "../../src/index.js";
 import { Context, type GrpcServerOptions } from "../../src/sros/index.js";
 import { Greeter, type HelloRequest } from "../../examples/gen/helloworld/helloworld_pb.js";
-import { Fixture, rejection, settledWithin, T, until, within } from "./helpers.js";
+import { Fixture, rejection, settledAfterRoundTrip, T, until, within } from "./helpers.js";
 
 let fixture: Fixture | undefined;
 afterEach(async () => {
@@ -36,13 +36,14 @@ describe("addHandler(service, rpc, handler, { package }) and handleRpc()", () =>
   it("handles exactly one RPC per call: a second RPC waits for the next handleRpc() (then OK)", T, async () => {
     const f = await start();
     f.grpc.addHandler("Greeter", "SayHello", hello, { package: "helloworld" });
-    const greeter = f.client(Greeter);
+    const channel = f.channel();
+    const greeter = createClient(Greeter, channel);
     const first = greeter.sayHello({ name: "one" });
     const second = greeter.sayHello({ name: "two" });
     await within(f.grpc.handleRpc(), 5000, "first handleRpc()");
     // Arrival order decides which is handled first; one is answered, the other still waits.
     const answered = await Promise.race([first.then(() => "one"), second.then(() => "two")]);
-    assert.equal(await settledWithin(answered === "one" ? second : first, 200), false, "the other RPC was handled without a handleRpc()");
+    assert.equal(await settledAfterRoundTrip(answered === "one" ? second : first, channel), false, "the other RPC was handled without a handleRpc()");
     await within(f.grpc.handleRpc(), 5000, "second handleRpc()");
     assert.equal((await first).message, "Hello, one!");
     assert.equal((await second).message, "Hello, two!");
@@ -52,7 +53,7 @@ describe("addHandler(service, rpc, handler, { package }) and handleRpc()", () =>
     const f = await start();
     f.grpc.addHandler("Greeter", "SayHello", hello, { package: "helloworld" });
     const handled = f.grpc.handleRpc();
-    assert.equal(await settledWithin(handled, 100), false, "handleRpc() resolved without an RPC");
+    assert.equal(await settledAfterRoundTrip(handled, f.channel()), false, "handleRpc() resolved without an RPC for the script");
     const reply = f.client(Greeter).sayHello({ name: "late" });
     await within(handled, 5000, "handleRpc()");
     assert.equal((await reply).message, "Hello, late!");

@@ -1,9 +1,9 @@
 // Shared helpers for test/sros: a Switchboard Server with the SR OS facade bound to it on
 // 127.0.0.1:0, our client on it, raw-bytes methods, the python3-grpcio peer, and the promise
-// state checks the handleRpc() model needs (has it settled yet?).
+// state check the handleRpc() model needs (has it settled yet, shown by a later round trip).
 import { spawn } from "node:child_process";
 import type { DescService } from "@bufbuild/protobuf";
-import { bindMethod, Channel, createClient, Server, type MethodKind, type ServerOptions } from "../../src/index.js";
+import { bindMethod, Channel, Code, createClient, RpcError, Server, type MethodKind, type ServerOptions } from "../../src/index.js";
 import { GrpcServer, type GrpcServerOptions } from "../../src/sros/index.js";
 import { DEBIAN_PYTHON, ROOT } from "../interop/peers.js";
 import { within } from "../server/helpers.js";
@@ -50,14 +50,24 @@ export class Fixture {
   }
 }
 
-/** Whether `promise` has settled, looked at after `ms` (a bounded wait). */
-export async function settledWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+/**
+ * Whether `promise` has settled once a call that no configured service has made a whole round
+ * trip on `channel` (the core answers it UNIMPLEMENTED; it never reaches the script). It travels
+ * behind everything sent before it on that connection, and its answer behind everything the
+ * server sent before it: whatever the server had done by then, the client has seen. No timer.
+ */
+export async function settledAfterRoundTrip(promise: Promise<unknown>, channel: Channel): Promise<boolean> {
   let settled = false;
   promise.then(
     () => (settled = true),
     () => (settled = true),
   );
-  await new Promise((resolve) => setTimeout(resolve, ms));
+  const probe = bindMethod(channel, { path: "/switchboard.test.NotServed/Probe", kind: "unary", serialize: identity, deserialize: identity }) as (
+    request: Uint8Array,
+    options?: { timeout?: number },
+  ) => Promise<Uint8Array>;
+  const err = await rejection(probe(new Uint8Array(), { timeout: 10_000 }), 15_000);
+  if (!(err instanceof RpcError) || err.code !== Code.UNIMPLEMENTED) throw new Error(`the probe call got ${String(err)}, not UNIMPLEMENTED`);
   return settled;
 }
 

@@ -67,7 +67,7 @@ describe("message size", () => {
   it("length prefix 0xFFFFFFFF, then a stall -> RESOURCE_EXHAUSTED right away (from the prefix alone)", async () => {
     // Only the prefix is sent and the stream stays open: the answer cannot wait for the body.
     const prefix = grpcFrame(Buffer.alloc(0), 0, 0xffffffff);
-    await refused(SIZE, prefix, Code.RESOURCE_EXHAUSTED, { keepOpen: true, timeoutMs: 2000 });
+    await refused(SIZE, prefix, Code.RESOURCE_EXHAUSTED, { keepOpen: true, timeoutMs: 10_000 });
   });
 
   it("a 4 MiB message (exactly the default limit) is accepted", async () => {
@@ -81,7 +81,7 @@ describe("message size", () => {
   });
 
   it("a 4 MiB + 1 prefix alone (body never sent) -> RESOURCE_EXHAUSTED", async () => {
-    await refused(SIZE, grpcFrame(Buffer.alloc(0), 0, 4 * MIB + 1), Code.RESOURCE_EXHAUSTED, { keepOpen: true, timeoutMs: 2000 });
+    await refused(SIZE, grpcFrame(Buffer.alloc(0), 0, 4 * MIB + 1), Code.RESOURCE_EXHAUSTED, { keepOpen: true, timeoutMs: 10_000 });
   });
 
   it("an empty message (length 0) is a valid message", async () => {
