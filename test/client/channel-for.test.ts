@@ -77,10 +77,13 @@ describe("channelFor", () => {
 
   it("channelFor(server) on a server that also listens on a port: in-memory calls do not use the port (OK)", T, async () => {
     const { server, port } = await scope.server((s) => s.addService(TestService, testImpl));
-    const proxied = await scope.proxy(port);
+    const sockets = () => process.getActiveResourcesInfo().filter((r) => /TCP|Pipe/.test(r)).length;
+    const before = sockets();
     await using ch = channelFor(server);
     await allFourCallTypes(ch);
-    assert.equal(proxied.accepted, 0);
+    // A connection through the port would add two TCP handles (our client's and the accepted one).
+    assert.equal(sockets(), before, `socket handles: ${process.getActiveResourcesInfo().join(", ")}`);
+    assert.equal(server.openConnections, 0, "the listener accepted no connection");
     assert.equal(await listening(port), true);
   });
 
