@@ -35,7 +35,8 @@ export {
 } from "./service/raw.js";
 export type { ResolvedHandler, ServiceInterceptor } from "./service/router.js";
 export { typedMethods, type HandlerFor, type ServiceImpl, type StreamServiceImpl } from "./service/typed.js";
-export { Server, type StartOptions } from "./server/server.js";
+export { Server } from "./server/server.js";
+export type { StartOptions } from "./server/start-options.js";
 export type { ListenHandle } from "./server/address.js";
 export { gracefulExit, type GracefulExitOptions, type Stoppable } from "./server/graceful-exit.js";
 export type { ServerErrorContext, ServerErrorHook, ServerErrorSource, ServerOptions } from "./server/options.js";
