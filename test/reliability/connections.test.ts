@@ -2,10 +2,11 @@
 // HTTP/2 handshake (SETTINGS both ways) and then idle — the memory each costs, other clients
 // served meanwhile, and the connection limits (maxConnections, maxConnectionsPerIp) refusing
 // the excess cleanly: SETTINGS + GOAWAY ENHANCE_YOUR_CALM "too_many_connections", then close.
-import { after, before, describe, it, type TestContext } from "node:test";
+import { describe, it, type TestContext } from "node:test";
 import * as assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { assertMemoryReturns, assertServes, grpc, grpcClient, grpcUnary, mb, PATH, ServerProcess, waitForStats, type Stats } from "./harness.js";
+import { assertMemoryReturns, assertServes, grpc, grpcClient, grpcUnary, mb, PATH, waitForStats } from "./harness.js";
+import { serverForSuite } from "./suite-server.js";
 import { idleConnections, pollUntil, wasRefused } from "./connection-attacks.js";
 import { H2_ERROR, type FrameSocket } from "./frames.js";
 
@@ -36,24 +37,16 @@ function assertRefusedCleanly(fs: FrameSocket): void {
 }
 
 describe(`row 33: ${N} connections that finish SETTINGS and idle (default options)`, () => {
-  let proc: ServerProcess;
-  let baseline: Stats;
-  before(async () => {
-    proc = await ServerProcess.start({});
-    baseline = await proc.gc();
-  });
-  after(async () => {
-    await proc?.close();
-  });
+  const server = serverForSuite({});
 
   it("all are kept (the default maxConnections is 10,000), a new grpc-js client is served OK meanwhile, and everything is released when they go", T, async (t: TestContext) => {
     if (N < 2000) t.diagnostic(`open-file limit ${fdLimit()}: ${N} connections instead of 2,000`);
-    const s0 = await proc.resetPeak();
-    const conns = await idleConnections(proc.port, N);
+    const s0 = await server.proc.resetPeak();
+    const conns = await idleConnections(server.proc.port, N);
     try {
-      const s1 = await waitForStats(proc, (s) => s.sessions === N, 15_000, `${N} sessions`);
-      const g1 = await proc.gc();
-      const client = grpcClient(proc.port);
+      const s1 = await waitForStats(server.proc, (s) => s.sessions === N, 15_000, `${N} sessions`);
+      const g1 = await server.proc.gc();
+      const client = grpcClient(server.proc.port);
       let served;
       try {
         served = await grpcUnary(client, PATH.echo, Buffer.from("while they idle"), 10_000);
@@ -75,32 +68,26 @@ describe(`row 33: ${N} connections that finish SETTINGS and idle (default option
     } finally {
       destroyAll(conns);
     }
-    const s2 = await waitForStats(proc, (s) => s.sessions === 0 && s.sockets === 0 && s.openConnections === 0, 15_000, "every connection released");
+    const s2 = await waitForStats(server.proc, (s) => s.sessions === 0 && s.sockets === 0 && s.openConnections === 0, 15_000, "every connection released");
     assert.ok(s2.fds <= s0.fds, `fds ${s0.fds} -> ${s2.fds}`);
     // The V8 heap returns to its baseline; ~25-30 MB of native memory stays with the allocator
     // after 2,000 sessions (the same before the connection limits existed; see docs/reliability.md).
-    await assertMemoryReturns(proc, baseline.rss, 40 * 1024 * 1024, 15_000);
-    await assertServes(proc);
+    await assertMemoryReturns(server.proc, server.baseline.rss, 40 * 1024 * 1024, 15_000);
+    await assertServes(server.proc);
   });
 });
 
 describe(`row 33 with maxConnections 500: ${N} connections`, () => {
-  let proc: ServerProcess;
-  before(async () => {
-    proc = await ServerProcess.start({ maxConnections: 500 });
-  });
-  after(async () => {
-    await proc?.close();
-  });
+  const server = serverForSuite({ maxConnections: 500 });
 
   it("500 are kept; the rest get SETTINGS + GOAWAY ENHANCE_YOUR_CALM 'too_many_connections' and are closed by the server; once some leave, a new client is served", T, async (t: TestContext) => {
-    const conns = await idleConnections(proc.port, N);
+    const conns = await idleConnections(server.proc.port, N);
     try {
       const refusedAll = await pollUntil(() => conns.filter(wasRefused).length === N - 500, 15_000);
       const refused = conns.filter(wasRefused);
       const kept = conns.filter((fs) => !wasRefused(fs));
       const closedAll = await pollUntil(() => refused.every((fs) => fs.isClosed), 10_000);
-      const s1 = await proc.stats();
+      const s1 = await server.proc.stats();
       const closeMs = refused.map((fs) => fs.closedAt! - fs.openedAt);
       t.diagnostic(
         `${N} connections: kept ${kept.length}, refused ${refused.length} (server count ${s1.refusedConnections}); ` +
@@ -116,7 +103,7 @@ describe(`row 33 with maxConnections 500: ${N} connections`, () => {
       assert.equal(s1.sessions, 500, "refused connections never became sessions");
 
       // The limit is for everyone: a new client is refused too (UNAVAILABLE), cleanly.
-      const full = grpcClient(proc.port);
+      const full = grpcClient(server.proc.port);
       const refusedCall = await grpcUnary(full, PATH.echo, Buffer.from("full"), 3000);
       full.close();
       t.diagnostic(`a new grpc-js client while 500 are open: ${grpc.status[refusedCall.code]} ${refusedCall.details}`);
@@ -125,8 +112,8 @@ describe(`row 33 with maxConnections 500: ${N} connections`, () => {
 
       // Room again: a fresh client is served.
       destroyAll(kept.slice(0, 100));
-      await waitForStats(proc, (s) => s.openConnections === 400, 5000, "100 connections gone");
-      const fresh = grpcClient(proc.port);
+      await waitForStats(server.proc, (s) => s.openConnections === 400, 5000, "100 connections gone");
+      const fresh = grpcClient(server.proc.port);
       try {
         const ok = await grpcUnary(fresh, PATH.echo, Buffer.from("room"), 10_000);
         assert.equal(ok.code, grpc.status.OK, `${grpc.status[ok.code]} ${ok.details}`);
@@ -136,29 +123,23 @@ describe(`row 33 with maxConnections 500: ${N} connections`, () => {
     } finally {
       destroyAll(conns);
     }
-    await waitForStats(proc, (s) => s.sessions === 0 && s.openConnections === 0, 10_000, "every connection released");
-    await assertServes(proc);
+    await waitForStats(server.proc, (s) => s.sessions === 0 && s.openConnections === 0, 10_000, "every connection released");
+    await assertServes(server.proc);
   });
 });
 
 describe("maxConnectionsPerIp 100: 300 connections from 127.0.0.2", () => {
-  let proc: ServerProcess;
-  before(async () => {
-    proc = await ServerProcess.start({ maxConnectionsPerIp: 100 });
-  });
-  after(async () => {
-    await proc?.close();
-  });
+  const server = serverForSuite({ maxConnectionsPerIp: 100 });
 
   it("100 from that address are kept, 200 refused with GOAWAY 'too_many_connections'; a grpc-js client from 127.0.0.1 is served OK meanwhile", T, async (t: TestContext) => {
-    const conns = await idleConnections(proc.port, 300, { localAddress: "127.0.0.2" });
+    const conns = await idleConnections(server.proc.port, 300, { localAddress: "127.0.0.2" });
     try {
       assert.ok(await pollUntil(() => conns.filter(wasRefused).length === 200, 10_000), `${conns.filter(wasRefused).length} refused, expected 200`);
       for (const fs of conns.filter(wasRefused)) assertRefusedCleanly(fs);
-      const client = grpcClient(proc.port);
+      const client = grpcClient(server.proc.port);
       try {
         const ok = await grpcUnary(client, PATH.echo, Buffer.from("other address"), 10_000);
-        const s = await proc.stats();
+        const s = await server.proc.stats();
         t.diagnostic(`from 127.0.0.2: kept ${conns.filter((fs) => !wasRefused(fs)).length}, refused ${s.refusedConnections}; client from 127.0.0.1: ${grpc.status[ok.code]} in ${ok.ms.toFixed(0)} ms`);
         assert.equal(ok.code, grpc.status.OK);
         assert.equal(s.refusedConnections, 200);

@@ -1,10 +1,11 @@
 // Reliability rows 2, 3, 4, 18, 19 (../shared/design/RELIABILITY.md): connection-level
 // floods against a server in a child process. Each test checks what the attacker sees,
 // that the server process survives and serves a normal call, and its bounds.
-import { after, before, describe, it, type TestContext } from "node:test";
+import { describe, it, type TestContext } from "node:test";
 import * as assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
-import { assertMemoryReturns, assertServes, grpcMessage, mb, PATH, ServerProcess, startNormalClient, waitForStats, type Stats } from "./harness.js";
+import { assertMemoryReturns, assertServes, grpcMessage, mb, PATH, startNormalClient, waitForStats } from "./harness.js";
+import { serverForSuite } from "./suite-server.js";
 import { continuationFlood, emptyDataFlood, pingFlood, rapidReset, resetStorm } from "./attacks.js";
 import { dataFrame, FrameSocket, H2_ERROR, headersFrame, pingFrame, requestBlock } from "./frames.js";
 
@@ -12,18 +13,8 @@ const STREAM_LIMIT = 256;
 const RESET_BURST = 200;
 const T = { timeout: 60_000 };
 
-let proc: ServerProcess;
-let baseline: Stats;
-
-before(async () => {
-  // keepaliveMinTimeMs 1 s for row 19; every other option at its default.
-  proc = await ServerProcess.start({ keepaliveMinTimeMs: 1000 });
-  baseline = await proc.gc();
-});
-
-after(async () => {
-  await proc?.close();
-});
+// keepaliveMinTimeMs 1 s for row 19; every other option at its default.
+const server = serverForSuite({ keepaliveMinTimeMs: 1000 });
 
 function streamsAccepted(lastStreamId: number | undefined): number {
   return lastStreamId === undefined ? 0 : (lastStreamId + 1) / 2;
@@ -31,10 +22,10 @@ function streamsAccepted(lastStreamId: number | undefined): number {
 
 describe("row 2: rapid reset (10k HEADERS + RST_STREAM pairs on one connection)", () => {
   it("the connection gets an error GOAWAY long before all 10k pairs are taken; live handlers never exceed the stream limit", T, async (t: TestContext) => {
-    const s0 = await proc.resetPeak();
-    const r = await rapidReset(proc.port, { pairs: 10_000, batch: 100 });
+    const s0 = await server.proc.resetPeak();
+    const r = await rapidReset(server.proc.port, { pairs: 10_000, batch: 100 });
     r.fs.destroy();
-    const s1 = await proc.stats();
+    const s1 = await server.proc.stats();
     t.diagnostic(
       `rapid reset: pairs written before GOAWAY ${r.sent}, streams the GOAWAY admits (last-stream-id ${r.goaway?.lastStreamId}) ${streamsAccepted(r.goaway?.lastStreamId)}, ` +
         `handlers started ${s1.handlersStarted - s0.handlersStarted}, GOAWAY code ${r.goaway?.code} "${r.goaway?.debug}", TCP closed by server ${r.closedByServer}, ` +
@@ -46,9 +37,9 @@ describe("row 2: rapid reset (10k HEADERS + RST_STREAM pairs on one connection)"
     assert.ok(streamsAccepted(r.goaway.lastStreamId) < 10_000, `the server must stop taking streams before all 10k (took ${streamsAccepted(r.goaway.lastStreamId)})`);
     assert.ok(s1.handlersStarted - s0.handlersStarted < 10_000, "handlers must stop starting before all 10k pairs");
     assert.ok(s1.maxLiveHandlers <= STREAM_LIMIT, `live handlers peaked at ${s1.maxLiveHandlers} > ${STREAM_LIMIT}`);
-    await assertServes(proc);
-    await waitForStats(proc, (s) => s.liveHandlers === 0, 3000, "every reset handler ended");
-    await assertMemoryReturns(proc, baseline.rss, 20 * 1024 * 1024);
+    await assertServes(server.proc);
+    await waitForStats(server.proc, (s) => s.liveHandlers === 0, 3000, "every reset handler ended");
+    await assertMemoryReturns(server.proc, server.baseline.rss, 20 * 1024 * 1024);
   });
 
   // Regression: before e2221aa, Server.onCallEnd reached the guard through
@@ -56,10 +47,10 @@ describe("row 2: rapid reset (10k HEADERS + RST_STREAM pairs on one connection)"
   // never counted and only nghttp2's own limit (~1000 resets, GOAWAY INTERNAL_ERROR) stopped
   // the flood — leaving a zombie session (next test).
   it("the framework's own limit answers first: GOAWAY ENHANCE_YOUR_CALM \"too_many_resets\" after about resetBurst (200) resets", T, async (t: TestContext) => {
-    const s0 = await proc.stats();
-    const r = await rapidReset(proc.port, { pairs: 10_000, batch: 50 });
+    const s0 = await server.proc.stats();
+    const r = await rapidReset(server.proc.port, { pairs: 10_000, batch: 50 });
     r.fs.destroy();
-    const s1 = await proc.stats();
+    const s1 = await server.proc.stats();
     const started = s1.handlersStarted - s0.handlersStarted;
     const admitted = streamsAccepted(r.goaway?.lastStreamId);
     t.diagnostic(`GOAWAY code ${r.goaway?.code} "${r.goaway?.debug}" admitting ${admitted} streams; ${started} handlers started (streams already read when the GOAWAY went out still run)`);
@@ -73,10 +64,10 @@ describe("row 2: rapid reset (10k HEADERS + RST_STREAM pairs on one connection)"
   // already read, so a buffered flood still started 2-3x resetBurst handlers (300-655 for ~210
   // admitted) and 20-50 such connections stalled the event loop for ~1-2 s.
   it("after the guard's GOAWAY no handler starts for streams above its last-stream-id", T, async (t: TestContext) => {
-    const s0 = await proc.stats();
-    const r = await rapidReset(proc.port, { pairs: 10_000, batch: 100 });
+    const s0 = await server.proc.stats();
+    const r = await rapidReset(server.proc.port, { pairs: 10_000, batch: 100 });
     r.fs.destroy();
-    const started = (await proc.stats()).handlersStarted - s0.handlersStarted;
+    const started = (await server.proc.stats()).handlersStarted - s0.handlersStarted;
     const admitted = streamsAccepted(r.goaway?.lastStreamId);
     t.diagnostic(`GOAWAY admits ${admitted} streams; ${started} handlers started`);
     assert.ok(started <= admitted + 10, `${started} handlers started for ${admitted} admitted streams`);
@@ -89,32 +80,26 @@ describe("row 2: rapid reset (10k HEADERS + RST_STREAM pairs on one connection)"
   // answers first, and since 96affa9 a session without calls is probed with a ping anyway
   // (headers.test.ts "row 5, one field" covers that zombie after a COMPRESSION_ERROR).
   it("after its GOAWAY the server closes the TCP connection, and no session is left once the client is gone", T, async (t: TestContext) => {
-    const s0 = await proc.stats();
-    const r = await rapidReset(proc.port, { pairs: 10_000, batch: 100, closeWaitMs: 2000 });
+    const s0 = await server.proc.stats();
+    const r = await rapidReset(server.proc.port, { pairs: 10_000, batch: 100, closeWaitMs: 2000 });
     t.diagnostic(`GOAWAY code ${r.goaway?.code}; server closed the TCP connection: ${r.closedByServer}`);
     r.fs.destroy();
     assert.ok(r.closedByServer, "the server must close the connection after its error GOAWAY");
-    await waitForStats(proc, (s) => s.sessions <= s0.sessions && s.fds <= s0.fds, 3000, "the attack session released");
+    await waitForStats(server.proc, (s) => s.sessions <= s0.sessions && s.fds <= s0.fds, 3000, "the attack session released");
   });
 });
 
 describe("row 3: rapid reset on 20 connections at once while a grpc-js client makes unary calls (50 in npm run attack)", () => {
   // A server of its own, so the storm's after-effects do not weigh on the other rows.
-  let proc: ServerProcess;
-  before(async () => {
-    proc = await ServerProcess.start({});
-  });
-  after(async () => {
-    await proc?.close();
-  });
+  const server = serverForSuite({});
 
   it("the normal client (grpc-js, its own process) sees no errors; its p99 and the server's event-loop delay are reported", T, async (t: TestContext) => {
-    await proc.resetPeak();
-    const normal = await startNormalClient(proc.port, 4000, 2);
+    await server.proc.resetPeak();
+    const normal = await startNormalClient(server.proc.port, 4000, 2);
     await sleep(500);
-    const storm = await resetStorm(proc.port, { connections: 20, durationMs: 3000, pairsPerConnection: 10_000 });
+    const storm = await resetStorm(server.proc.port, { connections: 20, durationMs: 3000, pairsPerConnection: 10_000 });
     const r = await normal.result;
-    const s = await proc.stats();
+    const s = await server.proc.stats();
     t.diagnostic(
       `storm: ${storm.connectionsOpened} attack connections at once, over in ${storm.ms.toFixed(0)} ms, ${storm.pairsSent} HEADERS+RST pairs written, GOAWAY codes ${JSON.stringify([...storm.goaways])}, ` +
         `closed by server ${storm.closedByServer}; normal client: ${r.calls} calls, ${r.errors.length} errors, ` +
@@ -124,7 +109,7 @@ describe("row 3: rapid reset on 20 connections at once while a grpc-js client ma
     assert.deepEqual(r.errors, [], "the normal client must see no errors");
     assert.ok(r.calls > 0, "the normal client made calls");
     assert.ok(s.maxLiveHandlers <= STREAM_LIMIT * 20, `live handlers ${s.maxLiveHandlers}`);
-    await assertServes(proc);
+    await assertServes(server.proc);
   });
 });
 
@@ -134,48 +119,48 @@ describe("row 4: CONTINUATION flood (HEADERS without END_HEADERS, then 10k CONTI
     ["empty CONTINUATION frames", Buffer.alloc(0)],
   ] as const) {
     it(`${label}: the connection is closed and no handler runs`, T, async (t: TestContext) => {
-      const s0 = await proc.stats();
-      const r = await continuationFlood(proc.port, { frames: 10_000, ...(piece ? { piece } : {}) });
+      const s0 = await server.proc.stats();
+      const r = await continuationFlood(server.proc.port, { frames: 10_000, ...(piece ? { piece } : {}) });
       r.fs.destroy();
-      const s1 = await proc.stats();
+      const s1 = await server.proc.stats();
       t.diagnostic(`CONTINUATION frames written before GOAWAY/close ${r.sent}, GOAWAY code ${r.goaway?.code}, TCP closed by server ${r.closedByServer} after ${r.ms.toFixed(0)} ms`);
       assert.ok(r.goaway || r.closedByServer, "the server must end the connection");
       assert.ok(r.closedByServer, "the server must close the TCP connection");
       assert.equal(s1.handlersStarted, s0.handlersStarted, "no handler may run");
-      await assertServes(proc);
-      await waitForStats(proc, (s) => s.sessions <= s0.sessions, 2000, "the attack session released");
+      await assertServes(server.proc);
+      await waitForStats(server.proc, (s) => s.sessions <= s0.sessions, 2000, "the attack session released");
     });
   }
 });
 
 describe("row 18: 5k empty DATA frames", () => {
   it("the session is closed; the handler of that call sees cancellation", T, async (t: TestContext) => {
-    const s0 = await proc.stats();
-    const r = await emptyDataFlood(proc.port, 5000);
+    const s0 = await server.proc.stats();
+    const r = await emptyDataFlood(server.proc.port, 5000);
     r.fs.destroy();
     t.diagnostic(`empty DATA frames written before GOAWAY/close ${r.sent}, GOAWAY code ${r.goaway?.code}, TCP closed by server ${r.closedByServer}`);
     assert.ok(r.closedByServer, "the server must close the session");
     assert.ok(r.sent <= 5000);
-    await waitForStats(proc, (s) => s.liveHandlers === 0 && s.handlersCancelled > s0.handlersCancelled && s.sessions <= s0.sessions, 3000, "handler cancelled, session released");
-    await assertServes(proc);
+    await waitForStats(server.proc, (s) => s.liveHandlers === 0 && s.handlersCancelled > s0.handlersCancelled && s.sessions <= s0.sessions, 3000, "handler cancelled, session released");
+    await assertServes(server.proc);
   });
 });
 
 describe("row 19: PING floods and keepalive enforcement", () => {
   it("a flood of 10k PINGs: the connection is closed", T, async (t: TestContext) => {
-    const s0 = await proc.stats();
-    const r = await pingFlood(proc.port, 10_000);
+    const s0 = await server.proc.stats();
+    const r = await pingFlood(server.proc.port, 10_000);
     r.fs.destroy();
     const acks = r.fs.frames.filter((f) => f.type === 6).length;
     t.diagnostic(`PINGs written before GOAWAY/close ${r.sent}, PING ACKs received ${acks}, GOAWAY code ${r.goaway?.code} "${r.goaway?.debug}", closed by server ${r.closedByServer}`);
     assert.ok(r.closedByServer, "the server must close the connection");
     assert.ok(r.goaway, "with a GOAWAY");
-    await waitForStats(proc, (s) => s.sessions <= s0.sessions, 2000, "the attack session released");
-    await assertServes(proc);
+    await waitForStats(server.proc, (s) => s.sessions <= s0.sessions, 2000, "the attack session released");
+    await assertServes(server.proc);
   });
 
   it("10 PINGs/s during a call, keepaliveMinTimeMs 1 s: GOAWAY ENHANCE_YOUR_CALM \"too_many_pings\" after the 2 strikes, then close", T, async (t: TestContext) => {
-    const fs = await FrameSocket.connect(proc.port);
+    const fs = await FrameSocket.connect(server.proc.port);
     try {
       await fs.serverSettings();
       fs.write(headersFrame(1, requestBlock(PATH.holdStream)));
@@ -202,11 +187,11 @@ describe("row 19: PING floods and keepalive enforcement", () => {
     } finally {
       fs.destroy();
     }
-    await assertServes(proc);
+    await assertServes(server.proc);
   });
 
   it("control: PINGs 1.2 s apart during a call get ACKs and no GOAWAY", T, async () => {
-    const fs = await FrameSocket.connect(proc.port);
+    const fs = await FrameSocket.connect(server.proc.port);
     try {
       await fs.serverSettings();
       fs.write(headersFrame(1, requestBlock(PATH.holdStream)));
@@ -230,7 +215,7 @@ describe("row 19: PING floods and keepalive enforcement", () => {
   // its first call a connection counted as busy forever and idle pings were judged by
   // keepaliveMinTimeMs instead of the 2 h rule for connections without calls (grpc-go).
   it("PINGs 1.1 s apart on a connection whose only call has ended: GOAWAY too_many_pings (idle connections get the 2 h rule)", T, async (t: TestContext) => {
-    const fs = await FrameSocket.connect(proc.port);
+    const fs = await FrameSocket.connect(server.proc.port);
     try {
       await fs.serverSettings();
       fs.write(Buffer.concat([headersFrame(1, requestBlock(PATH.echo)), dataFrame(1, grpcMessage(Buffer.from("x")), true)]));
@@ -251,10 +236,10 @@ describe("row 19: PING floods and keepalive enforcement", () => {
 
 describe("after every flood", () => {
   it("the process is alive, serves, and its RSS is back near the baseline", T, async (t: TestContext) => {
-    await assertServes(proc);
-    await waitForStats(proc, (s) => s.sessions === 0 && s.sockets === 0, 3000, "every attack connection released");
-    const s = await assertMemoryReturns(proc, baseline.rss, 20 * 1024 * 1024);
-    t.diagnostic(`RSS ${mb(baseline.rss)} -> ${mb(s.rss)} MB; sessions open ${s.sessions}; fds ${baseline.fds} -> ${s.fds}; handles ${baseline.activeHandles} -> ${s.activeHandles}`);
-    assert.ok(s.fds <= baseline.fds, `fds ${baseline.fds} -> ${s.fds}`);
+    await assertServes(server.proc);
+    await waitForStats(server.proc, (s) => s.sessions === 0 && s.sockets === 0, 3000, "every attack connection released");
+    const s = await assertMemoryReturns(server.proc, server.baseline.rss, 20 * 1024 * 1024);
+    t.diagnostic(`RSS ${mb(server.baseline.rss)} -> ${mb(s.rss)} MB; sessions open ${s.sessions}; fds ${server.baseline.fds} -> ${s.fds}; handles ${server.baseline.activeHandles} -> ${s.activeHandles}`);
+    assert.ok(s.fds <= server.baseline.fds, `fds ${server.baseline.fds} -> ${s.fds}`);
   });
 });

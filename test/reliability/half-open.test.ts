@@ -6,10 +6,11 @@
 // maximumConcurrentRpcs slot only once its request is complete, so half-open calls cannot
 // lock anyone out; and one whose request makes no progress for requestIdleTimeoutMs is
 // ended with CANCELLED and its stream reset.
-import { after, before, describe, it, type TestContext } from "node:test";
+import { describe, it, type TestContext } from "node:test";
 import * as assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
-import { assertMemoryReturns, assertServes, grpc, grpcClient, grpcMessage, grpcUnary, mb, PATH, percentile, ServerProcess, startNormalClient, waitForStats, type Stats } from "./harness.js";
+import { assertMemoryReturns, assertServes, grpc, grpcClient, grpcMessage, grpcUnary, mb, PATH, percentile, ServerProcess, startNormalClient, waitForStats } from "./harness.js";
+import { serverForSuite } from "./suite-server.js";
 import { halfOpenCalls, pollUntil, streamEndTimes, type HalfOpenConnection } from "./connection-attacks.js";
 import { dataFrame, FrameSocket, H2_ERROR, headersFrame, requestBlock } from "./frames.js";
 
@@ -31,31 +32,23 @@ function endedCount(conns: readonly HalfOpenConnection[]): number {
 }
 
 describe("row 29: 40 connections each hold the advertised maximum of half-open unary calls", () => {
-  let proc: ServerProcess;
-  let baseline: Stats;
-  before(async () => {
-    // Default options: maximumConcurrentRpcs 10,000 < 40 x 256.
-    proc = await ServerProcess.start({});
-    baseline = await proc.gc();
-  });
-  after(async () => {
-    await proc?.close();
-  });
+  // Default options: maximumConcurrentRpcs 10,000 < 40 x 256.
+  const server = serverForSuite({});
 
   it("every half-open call is held without taking a slot; a new grpc-js client is served at once (OK), not RESOURCE_EXHAUSTED", T, async (t: TestContext) => {
-    const s0 = await proc.resetPeak();
-    const conns = await halfOpenCalls(proc.port, { connections: ATTACKERS, path: PATH.hold });
+    const s0 = await server.proc.resetPeak();
+    const conns = await halfOpenCalls(server.proc.port, { connections: ATTACKERS, path: PATH.hold });
     try {
       const total = conns.reduce((n, c) => n + c.streamIds.length, 0);
       assert.equal(total, ATTACKERS * STREAMS, "each attacker opened the advertised 256 streams");
       // Every HEADERS was dispatched: held as a call, or answered (refused) at once.
-      const s1 = await waitForStats(proc, (s) => s.activeCalls + endedCount(conns) >= total, 30_000, "every half-open call dispatched");
+      const s1 = await waitForStats(server.proc, (s) => s.activeCalls + endedCount(conns) >= total, 30_000, "every half-open call dispatched");
       const refused = endedCount(conns);
-      const client = grpcClient(proc.port);
+      const client = grpcClient(server.proc.port);
       try {
         const outcomes = [];
         for (let i = 0; i < 5; i++) outcomes.push(await grpcUnary(client, PATH.echo, Buffer.from(`well-behaved ${i}`), 10_000));
-        const s2 = await proc.stats();
+        const s2 = await server.proc.stats();
         const ms = outcomes.map((o) => o.ms);
         t.diagnostic(
           `${total} half-open calls on ${ATTACKERS} connections: held ${s1.activeCalls}, refused ${refused}; ` +
@@ -74,11 +67,11 @@ describe("row 29: 40 connections each hold the advertised maximum of half-open u
     } finally {
       closeAll(conns);
     }
-    await waitForStats(proc, (s) => s.activeCalls === 0 && s.sessions === 0, 10_000, "every half-open call released");
+    await waitForStats(server.proc, (s) => s.activeCalls === 0 && s.sessions === 0, 10_000, "every half-open call released");
     // 10,240 streams leave ~25-31 MB of native memory with the allocator (node:http2 does the
     // same with 10,240 running bidi handlers); it does not grow with repeated rounds.
-    await assertMemoryReturns(proc, baseline.rss, RETAINED_SLACK, 15_000);
-    await assertServes(proc);
+    await assertMemoryReturns(server.proc, server.baseline.rss, RETAINED_SLACK, 15_000);
+    await assertServes(server.proc);
   });
 
   it("maximumConcurrentRpcs still counts running handlers: with 2 held Hold calls (complete requests) and maximumConcurrentRpcs 2, a third complete call -> RESOURCE_EXHAUSTED while 200 half-open calls wait", T, async (t: TestContext) => {
@@ -113,20 +106,12 @@ describe("row 29: 40 connections each hold the advertised maximum of half-open u
 });
 
 describe("row 29 with requestIdleTimeoutMs 1000: the attackers' calls time out, not everyone else's", () => {
-  let proc: ServerProcess;
-  let baseline: Stats;
-  before(async () => {
-    proc = await ServerProcess.start({ requestIdleTimeoutMs: 1000 });
-    baseline = await proc.gc();
-  });
-  after(async () => {
-    await proc?.close();
-  });
+  const server = serverForSuite({ requestIdleTimeoutMs: 1000 });
 
   it("each of the 10,240 half-open calls ends with CANCELLED (trailers-only) and RST_STREAM NO_ERROR, none before 1 s; the connections live on", T, async (t: TestContext) => {
-    const conns = await halfOpenCalls(proc.port, { connections: ATTACKERS, path: PATH.hold });
+    const conns = await halfOpenCalls(server.proc.port, { connections: ATTACKERS, path: PATH.hold });
     const total = conns.reduce((n, c) => n + c.streamIds.length, 0);
-    const client = grpcClient(proc.port);
+    const client = grpcClient(server.proc.port);
     try {
       const during = await grpcUnary(client, PATH.echo, Buffer.from("during"), 10_000);
       assert.equal(during.code, grpc.status.OK, `well-behaved call during the attack: ${grpc.status[during.code]} ${during.details}`);
@@ -162,12 +147,12 @@ describe("row 29 with requestIdleTimeoutMs 1000: the attackers' calls time out, 
       client.close();
       closeAll(conns);
     }
-    await waitForStats(proc, (s) => s.activeCalls === 0 && s.sessions === 0, 10_000, "everything released");
-    await assertMemoryReturns(proc, baseline.rss, RETAINED_SLACK, 15_000);
+    await waitForStats(server.proc, (s) => s.activeCalls === 0 && s.sessions === 0, 10_000, "everything released");
+    await assertMemoryReturns(server.proc, server.baseline.rss, RETAINED_SLACK, 15_000);
   });
 
   it("a slow request that keeps making progress (1 byte every 300 ms, 3 s in all) is not cut: Echo OK", T, async () => {
-    const fs = await FrameSocket.connect(proc.port);
+    const fs = await FrameSocket.connect(server.proc.port);
     try {
       await fs.serverSettings();
       const body = grpcMessage(Buffer.from("slowly"));
@@ -186,20 +171,14 @@ describe("row 29 with requestIdleTimeoutMs 1000: the attackers' calls time out, 
 });
 
 describe("row 30: streams that send HEADERS and then nothing (requestIdleTimeoutMs 2000, maxDeadlineMs 8000)", () => {
-  let proc: ServerProcess;
-  before(async () => {
-    proc = await ServerProcess.start({ requestIdleTimeoutMs: 2000, maxDeadlineMs: 8000 });
-  });
-  after(async () => {
-    await proc?.close();
-  });
+  const server = serverForSuite({ requestIdleTimeoutMs: 2000, maxDeadlineMs: 8000 });
 
   it("a normal grpc-js client is served throughout; idle unary and server-streaming requests end at 2 s with CANCELLED; bidi calls (their handler runs) are not cut by it and end at maxDeadlineMs (DEADLINE_EXCEEDED)", T, async (t: TestContext) => {
-    const normal = await startNormalClient(proc.port, 10_000);
+    const normal = await startNormalClient(server.proc.port, 10_000);
     const [unary, serverStreaming, bidi] = await Promise.all([
-      halfOpenCalls(proc.port, { connections: 50, streams: 20, path: PATH.echo }),
-      halfOpenCalls(proc.port, { connections: 50, streams: 20, path: PATH.big }),
-      halfOpenCalls(proc.port, { connections: 5, streams: 20, path: PATH.holdStream }),
+      halfOpenCalls(server.proc.port, { connections: 50, streams: 20, path: PATH.echo }),
+      halfOpenCalls(server.proc.port, { connections: 50, streams: 20, path: PATH.big }),
+      halfOpenCalls(server.proc.port, { connections: 5, streams: 20, path: PATH.holdStream }),
     ]);
     try {
       const idle = [...unary, ...serverStreaming];
@@ -207,7 +186,7 @@ describe("row 30: streams that send HEADERS and then nothing (requestIdleTimeout
       const idleEnded = await pollUntil(() => endedCount(idle) === idleTotal, 20_000);
       // At the moment the idle requests were all ended, the bidi calls opened with them are still running.
       const bidiOpenThen = bidi.reduce((n, c) => n + c.streamIds.filter((id) => !c.fs.isStreamDone(id)).length, 0);
-      const live = (await proc.stats()).liveHandlers;
+      const live = (await server.proc.stats()).liveHandlers;
       const ends = idle.flatMap(streamEndTimes).filter((v): v is number => v !== undefined);
       const bidiEnded = await pollUntil(() => endedCount(bidi) === 100, 15_000);
       const bidiEnds = bidi.flatMap(streamEndTimes).filter((v): v is number => v !== undefined);
@@ -230,7 +209,7 @@ describe("row 30: streams that send HEADERS and then nothing (requestIdleTimeout
     } finally {
       closeAll([...unary, ...serverStreaming, ...bidi]);
     }
-    await waitForStats(proc, (s) => s.activeCalls === 0 && s.sessions === 0, 10_000, "everything released");
-    await assertServes(proc);
+    await waitForStats(server.proc, (s) => s.activeCalls === 0 && s.sessions === 0, 10_000, "everything released");
+    await assertServes(server.proc);
   });
 });

@@ -2,19 +2,18 @@
 // stats over stdin/stdout, a normal unary call over node:http2, memory settling checks.
 // Shared by the reliability tests and by bench/attack.ts and bench/soak.ts.
 import * as assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import * as http2 from "node:http2";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import * as grpc from "@grpc/grpc-js";
 import type { ServerOptions } from "../../src/index.js";
+import { ChildServer, killOnExit, ROOT } from "./child-server.js";
 import type { Stats } from "./server-process.js";
 
 export type { Stats };
-
-export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export { ROOT };
 export const SERVICE = "rel.Test";
 export const PATH = {
   echo: `/${SERVICE}/Echo`,
@@ -32,111 +31,15 @@ export const PATH = {
 export const KiB = 1024;
 export const MiB = 1024 * 1024;
 
-const children = new Set<ChildProcess>();
-process.once("exit", () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
-});
-
-/** One server child process. */
-export class ServerProcess {
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
-  private stderrText = "";
-  exitCode: number | null = null;
-  exitSignal: NodeJS.Signals | null = null;
-  private readonly exited: Promise<void>;
-
-  private constructor(
-    private readonly child: ChildProcess,
-    readonly port: number,
-  ) {
-    this.exited = new Promise((resolve) => child.once("exit", () => resolve()));
-  }
-
+/** The server child process (server-process.ts) with these options. */
+export class ServerProcess extends ChildServer<Stats> {
   /** Starts a server with these options; resolves once it prints its port (bounded). */
-  static async start(options: ServerOptions = {}, timeoutMs = 30_000, env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
-    const child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", "test/reliability/server-process.ts", JSON.stringify(options)], {
-      cwd: ROOT,
-      stdio: ["pipe", "pipe", "pipe"],
-      env: { ...process.env, ...env },
-    });
-    children.add(child);
-    let stderr = "";
-    child.stderr!.on("data", (d: Buffer) => {
-      if (stderr.length < 64 * KiB) stderr += d.toString();
-    });
-    const lines = createInterface({ input: child.stdout! });
-    const port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        child.kill("SIGKILL");
-        reject(new Error(`server process did not start within ${timeoutMs} ms\n${stderr}`));
-      }, timeoutMs);
-      child.once("exit", (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`server process exited early (${code ?? signal})\n${stderr}`));
-      });
-      lines.once("line", (line) => {
-        clearTimeout(timer);
-        const m = /^listening on 127\.0\.0\.1:(\d+)$/.exec(line);
-        if (m) resolve(Number(m[1]));
-        else reject(new Error(`unexpected first line ${JSON.stringify(line)}\n${stderr}`));
-      });
-    });
-    const proc = new ServerProcess(child, port);
-    child.stderr!.on("data", (d: Buffer) => {
-      if (proc.stderrText.length < 64 * KiB) proc.stderrText += d.toString();
-    });
-    proc.stderrText = stderr;
-    child.once("exit", (code, signal) => {
-      proc.exitCode = code;
-      proc.exitSignal = signal;
-      children.delete(child);
-      for (const p of proc.pending.values()) {
-        clearTimeout(p.timer);
-        p.reject(new Error(`server process exited (${code ?? signal}) while a command was pending\n${proc.stderrText}`));
-      }
-      proc.pending.clear();
-    });
-    lines.on("line", (line) => {
-      let msg: { id?: number };
-      try {
-        msg = JSON.parse(line) as { id?: number };
-      } catch {
-        return;
-      }
-      const p = msg.id === undefined ? undefined : proc.pending.get(msg.id);
-      if (!p) return;
-      proc.pending.delete(msg.id!);
-      clearTimeout(p.timer);
-      p.resolve(msg);
-    });
-    return proc;
+  static start(options: ServerOptions = {}, timeoutMs = 30_000, env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
+    return new ServerProcess(options, env).listening(timeoutMs);
   }
 
-  get pid(): number {
-    return this.child.pid!;
-  }
-
-  get alive(): boolean {
-    return this.exitCode === null && this.exitSignal === null;
-  }
-
-  get stderr(): string {
-    return this.stderrText;
-  }
-
-  /** Sends one command and waits (bounded) for its reply. */
-  command<T>(line: string, timeoutMs = 10_000): Promise<T> {
-    if (!this.alive) return Promise.reject(new Error(`server process is dead (${this.exitCode ?? this.exitSignal})\n${this.stderrText}`));
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new Error(`no reply to ${JSON.stringify(line)} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.pending.set(id, { resolve, reject, timer });
-      this.child.stdin!.write(`${id} ${line}\n`);
-    });
+  private constructor(options: ServerOptions, env: NodeJS.ProcessEnv) {
+    super("test/reliability/server-process.ts", { nodeFlags: ["--expose-gc"], args: [JSON.stringify(options)], env, killAfterMs: 3000 });
   }
 
   stats(): Promise<Stats> {
@@ -161,15 +64,6 @@ export class ServerProcess {
   /** Open file descriptors of the child, read from /proc by the parent. */
   fds(): number {
     return readdirSync(`/proc/${this.pid}/fd`).length;
-  }
-
-  /** Ends the child (stdin closed, then SIGKILL after 3 s) and waits for it. */
-  async close(): Promise<void> {
-    if (!this.alive) return;
-    this.child.stdin!.end();
-    const hard = setTimeout(() => this.child.kill("SIGKILL"), 3000);
-    await this.exited;
-    clearTimeout(hard);
   }
 }
 
@@ -228,6 +122,42 @@ export async function h2Call(port: number, path: string, body: Buffer, options: 
   } finally {
     if (!options.session) session.destroy();
   }
+}
+
+export interface SessionAnswer {
+  grpcStatus: number | undefined;
+  grpcMessage: string | undefined;
+  /** The response message, without its 5-byte prefix. */
+  body: Buffer;
+  ms: number;
+}
+
+/**
+ * One unary call with `body` on an open connection that many calls share. Unlike h2Call it adds
+ * no listener to the session per call (the caller handles the session's errors once).
+ */
+export function sessionUnary(session: http2.ClientHttp2Session, path: string, body: Buffer, timeoutMs = 5000): Promise<SessionAnswer> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = session.request({ ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers" });
+    const timer = setTimeout(() => (req.close(), reject(new Error(`${path} did not answer within ${timeoutMs} ms`))), timeoutMs);
+    let grpcStatus: number | undefined;
+    let message: string | undefined;
+    const chunks: Buffer[] = [];
+    const onStatus = (h: Record<string, unknown>) => {
+      if (h["grpc-status"] !== undefined) grpcStatus = Number(h["grpc-status"]);
+      if (h["grpc-message"] !== undefined) message = String(h["grpc-message"]);
+    };
+    req.on("response", onStatus);
+    req.on("trailers", onStatus);
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("error", (err) => (clearTimeout(timer), reject(err)));
+    req.on("close", () => {
+      clearTimeout(timer);
+      resolve({ grpcStatus, grpcMessage: message, body: Buffer.concat(chunks).subarray(5), ms: performance.now() - started });
+    });
+    req.end(grpcMessage(body));
+  });
 }
 
 /** The process is alive and a fresh connection gets a normal Echo answered OK. */
@@ -354,8 +284,7 @@ export async function startNormalClient(port: number, durationMs: number, concur
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
   });
-  children.add(child);
-  child.once("exit", () => children.delete(child));
+  killOnExit(child);
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
   const lines = createInterface({ input: child.stdout! });

@@ -4,26 +4,17 @@
 // server in a child process. test/wire/request-headers.test.ts and timeouts.test.ts cover
 // the same rules in-process and in more detail; these repeat the table's cases with the
 // crash, dispatch and memory checks of the reliability bar.
-import { after, before, describe, it, type TestContext } from "node:test";
+import { describe, it, type TestContext } from "node:test";
 import * as assert from "node:assert/strict";
-import { assertMemoryReturns, assertServes, grpcMessage, PATH, ServerProcess, waitForStats, type Stats } from "./harness.js";
+import { assertMemoryReturns, assertServes, grpcMessage, PATH, waitForStats } from "./harness.js";
+import { serverForSuite } from "./suite-server.js";
 import { dataFrames, FrameSocket, grpcHeaders, H2_ERROR, headerBlockFrames, headersFrame, hpackEncode, requestBlock, type GoAway, type HeaderInput } from "./frames.js";
 
 const T = { timeout: 30_000 };
 const LIMIT = 16 * 1024;
 const GRPC = { OK: 0, DEADLINE_EXCEEDED: 4, RESOURCE_EXHAUSTED: 8, UNIMPLEMENTED: 12, INTERNAL: 13 } as const;
 
-let proc: ServerProcess;
-let baseline: Stats;
-
-before(async () => {
-  proc = await ServerProcess.start({});
-  baseline = await proc.gc();
-});
-
-after(async () => {
-  await proc?.close();
-});
+const server = serverForSuite({});
 
 interface Exchange {
   status: number | undefined;
@@ -45,8 +36,8 @@ interface Exchange {
 async function exchange(block: Buffer, o: { body?: Buffer; beforeAck?: boolean } = {}): Promise<Exchange> {
   const body = o.body ?? grpcMessage(Buffer.from("x"));
   const frames = Buffer.concat([headerBlockFrames(1, block), dataFrames(1, body, true)]);
-  const s0 = await proc.stats();
-  const fs = await FrameSocket.connect(proc.port, o.beforeAck ? { first: frames } : {});
+  const s0 = await server.proc.stats();
+  const fs = await FrameSocket.connect(server.proc.port, o.beforeAck ? { first: frames } : {});
   try {
     if (!o.beforeAck) {
       await fs.serverSettings();
@@ -59,7 +50,7 @@ async function exchange(block: Buffer, o: { body?: Buffer; beforeAck?: boolean }
       fs.write(next);
       connectionServes = (await fs.streamDone(3, 5000)) && fs.grpcStatus(3) === GRPC.OK;
     }
-    const s1 = await proc.stats();
+    const s1 = await server.proc.stats();
     const headers = fs.headers.get(1)?.[0] ?? [];
     const status = headers.find(([n]) => n === ":status")?.[1];
     return {
@@ -130,18 +121,12 @@ describe("row 5: 80 KB of metadata, before and after the SETTINGS ack", () => {
 describe("row 5, one field: a single 80 KB value (over nghttp2's 64 KiB per-field limit)", () => {
   // A server of its own, with short handshake and keepalive timeouts so that its handling of
   // the session nghttp2 abandons can be seen within the test.
-  let own: ServerProcess;
-  before(async () => {
-    own = await ServerProcess.start({ handshakeTimeoutMs: 1000, keepaliveTimeoutMs: 1000 });
-  });
-  after(async () => {
-    await own?.close();
-  });
+  const own = serverForSuite({ handshakeTimeoutMs: 1000, keepaliveTimeoutMs: 1000 });
   const huge = Buffer.concat([headerBlockFrames(1, hpackEncode(grpcHeaders(PATH.echo, [["x-huge", "a".repeat(80 * 1024)]]))), dataFrames(1, grpcMessage(Buffer.from("x")), true)]);
 
   it("the connection gets GOAWAY COMPRESSION_ERROR, no handler runs, the process serves", T, async () => {
-    const s0 = await own.stats();
-    const fs = await FrameSocket.connect(own.port);
+    const s0 = await own.proc.stats();
+    const fs = await FrameSocket.connect(own.proc.port);
     try {
       await fs.serverSettings();
       fs.write(huge);
@@ -150,8 +135,8 @@ describe("row 5, one field: a single 80 KB value (over nghttp2's 64 KiB per-fiel
     } finally {
       fs.destroy();
     }
-    assert.equal((await own.stats()).handlersStarted, s0.handlersStarted, "no handler may run");
-    await assertServes(own);
+    assert.equal((await own.proc.stats()).handlersStarted, s0.handlersStarted, "no handler may run");
+    await assertServes(own.proc);
   });
 
   // Was BUG 2 (docs/reliability.md), fixed in b511980: nghttp2 ends this session by itself,
@@ -160,8 +145,8 @@ describe("row 5, one field: a single 80 KB value (over nghttp2's 64 KiB per-fiel
   // ping timed out (2 h + 20 s by default). Now a silent session is pinged after
   // handshakeTimeoutMs and destroyed when the ping goes unanswered for keepaliveTimeoutMs.
   it("the abandoned session is destroyed within handshakeTimeoutMs + keepaliveTimeoutMs (1 s + 1 s), even with the client still connected", T, async (t: TestContext) => {
-    const s0 = await own.stats();
-    const fs = await FrameSocket.connect(own.port);
+    const s0 = await own.proc.stats();
+    const fs = await FrameSocket.connect(own.proc.port);
     try {
       await fs.serverSettings();
       fs.write(huge);
@@ -172,12 +157,12 @@ describe("row 5, one field: a single 80 KB value (over nghttp2's 64 KiB per-fiel
     } finally {
       fs.destroy();
     }
-    await waitForStats(own, (s) => s.sessions <= s0.sessions && s.fds <= s0.fds, 3000, "the session released");
+    await waitForStats(own.proc, (s) => s.sessions <= s0.sessions && s.fds <= s0.fds, 3000, "the session released");
   });
 
   it("the same after the connection first made a normal call (the probe is re-armed when its calls end)", T, async (t: TestContext) => {
-    const s0 = await own.stats();
-    const fs = await FrameSocket.connect(own.port);
+    const s0 = await own.proc.stats();
+    const fs = await FrameSocket.connect(own.proc.port);
     try {
       await fs.serverSettings();
       fs.write(Buffer.concat([headerBlockFrames(1, hpackEncode(grpcHeaders(PATH.echo))), dataFrames(1, grpcMessage(Buffer.from("x")), true)]));
@@ -191,12 +176,12 @@ describe("row 5, one field: a single 80 KB value (over nghttp2's 64 KiB per-fiel
     } finally {
       fs.destroy();
     }
-    await waitForStats(own, (s) => s.sessions <= s0.sessions && s.fds <= s0.fds, 3000, "the session released");
+    await waitForStats(own.proc, (s) => s.sessions <= s0.sessions && s.fds <= s0.fds, 3000, "the session released");
   });
 
   it("control: on the same server a silent but healthy connection (it answers pings) and one holding a call stay open", T, async (t: TestContext) => {
-    const idle = await FrameSocket.connect(own.port);
-    const busy = await FrameSocket.connect(own.port);
+    const idle = await FrameSocket.connect(own.proc.port);
+    const busy = await FrameSocket.connect(own.proc.port);
     let yardstick: FrameSocket | undefined;
     try {
       await Promise.all([idle.serverSettings(), busy.serverSettings()]);
@@ -204,7 +189,7 @@ describe("row 5, one field: a single 80 KB value (over nghttp2's 64 KiB per-fiel
       // The yardstick instead of a timer: a connection opened after these two whose session
       // nghttp2 abandons (the 80 KB field). The same timers ping it and, the ping unanswered,
       // close it; once it is closed they have had every chance to close the other two.
-      yardstick = await FrameSocket.connect(own.port);
+      yardstick = await FrameSocket.connect(own.proc.port);
       await yardstick.serverSettings();
       yardstick.write(huge);
       assert.ok(await yardstick.waitFor(() => yardstick!.isClosed, 10_000), "the abandoned yardstick connection must be closed");
@@ -239,9 +224,9 @@ describe("row 6: HPACK bomb (one 4 KB entry referenced 127 times: 4.3 KB on the 
     for (const refs of [127, 60]) {
       it(`${refs} references ${beforeAck ? "before" : "after"} the SETTINGS ack: rejected, no handler call`, T, async (t: TestContext) => {
         const block = hpackBomb(refs);
-        const s0 = await proc.resetPeak();
+        const s0 = await server.proc.resetPeak();
         const e = await exchange(block, { beforeAck });
-        const s1 = await proc.stats();
+        const s1 = await server.proc.stats();
         t.diagnostic(`${refs} refs (${block.length} bytes on the wire, ${((refs + 1) * 4038 / 1024).toFixed(0)} KiB decoded), ${beforeAck ? "before" : "after"} ack: ${describeExchange(e)}; peak RSS +${((s1.peakRss - s0.rss) / 1024).toFixed(0)} KiB`);
         assertRejected(e, "an HPACK bomb");
       });
@@ -292,7 +277,7 @@ describe("row 9: illegal metadata values", () => {
     for (const value of ["a\x00b", "a\rb", "a\nb", "a\x7fb"]) {
       // Meta answers with the metadata it saw; node's client cannot send these bytes, so raw frames again.
       const frames = Buffer.concat([headerBlockFrames(1, hpackEncode(grpcHeaders(PATH.meta, [["x-bad", value], ["x-ok", "fine"]]))), dataFrames(1, grpcMessage(Buffer.from("x")), true)]);
-      const fs = await FrameSocket.connect(proc.port, { first: frames });
+      const fs = await FrameSocket.connect(server.proc.port, { first: frames });
       try {
         assert.ok(await fs.streamDone(1));
         const status = fs.grpcStatus(1);
@@ -370,10 +355,10 @@ describe("row 11: grpc-timeout abuse", () => {
 
 describe("after every header attack", () => {
   it("the process is alive, serves, and its RSS is back near the baseline", T, async (t: TestContext) => {
-    await assertServes(proc);
-    await waitForStats(proc, (s) => s.sessions === 0 && s.sockets === 0, 3000, "every connection released");
-    const s = await assertMemoryReturns(proc, baseline.rss, 15 * 1024 * 1024);
-    t.diagnostic(`RSS ${(baseline.rss / 1048576).toFixed(1)} -> ${(s.rss / 1048576).toFixed(1)} MB; sessions ${s.sessions}; fds ${baseline.fds} -> ${s.fds}`);
-    assert.ok(s.fds <= baseline.fds, `fds ${baseline.fds} -> ${s.fds}`);
+    await assertServes(server.proc);
+    await waitForStats(server.proc, (s) => s.sessions === 0 && s.sockets === 0, 3000, "every connection released");
+    const s = await assertMemoryReturns(server.proc, server.baseline.rss, 15 * 1024 * 1024);
+    t.diagnostic(`RSS ${(server.baseline.rss / 1048576).toFixed(1)} -> ${(s.rss / 1048576).toFixed(1)} MB; sessions ${s.sessions}; fds ${server.baseline.fds} -> ${s.fds}`);
+    assert.ok(s.fds <= server.baseline.fds, `fds ${server.baseline.fds} -> ${s.fds}`);
   });
 });

@@ -1,13 +1,14 @@
 // Reliability rows 22, 23 and 27 (../shared/design/RELIABILITY.md): connections that never
 // speak, idle and aged connections (gRPC A9), and graceful stop with calls in flight —
 // each against a server child process started with the options the row needs.
-import { after, before, describe, it, type TestContext } from "node:test";
+import { after, describe, it, type TestContext } from "node:test";
 import * as assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { assertServes, grpc, grpcClient, grpcMessage, grpcUnary, PATH, percentile, ServerProcess, waitForStats } from "./harness.js";
+import { assertServes, grpc, grpcClient, grpcMessage, grpcUnary, PATH, percentile, waitForStats } from "./harness.js";
+import { serverForSuite } from "./suite-server.js";
 import { silentConnections } from "./attacks.js";
 import { dataFrames, FrameSocket, H2_ERROR, headersFrame, requestBlock } from "./frames.js";
 
@@ -19,20 +20,14 @@ function unaryOn(fs: FrameSocket, id: number, path: string, body: Buffer): void 
 }
 
 describe("row 22: 300 connections that send nothing (handshakeTimeoutMs 1000)", () => {
-  let proc: ServerProcess;
-  before(async () => {
-    proc = await ServerProcess.start({ handshakeTimeoutMs: 1000 });
-  });
-  after(async () => {
-    await proc?.close();
-  });
+  const server = serverForSuite({ handshakeTimeoutMs: 1000 });
 
   it("every one is closed at the handshake timeout; nothing is left behind", T, async (t: TestContext) => {
-    const s0 = await proc.gc();
-    const [silent, partial] = await Promise.all([silentConnections(proc.port, 300, 6000), silentConnections(proc.port, 10, 6000, { partialPreface: true })]);
+    const s0 = await server.proc.gc();
+    const [silent, partial] = await Promise.all([silentConnections(server.proc.port, 300, 6000), silentConnections(server.proc.port, 10, 6000, { partialPreface: true })]);
     const closed = silent.filter((c): c is number => c !== undefined);
     const closedPartial = partial.filter((c): c is number => c !== undefined);
-    const s1 = await waitForStats(proc, (s) => s.sessions === 0 && s.sockets === 0, 3000, "every connection released");
+    const s1 = await waitForStats(server.proc, (s) => s.sessions === 0 && s.sockets === 0, 3000, "every connection released");
     t.diagnostic(
       `300 silent: ${closed.length} closed by the server, after min ${Math.min(...closed).toFixed(0)} / p50 ${percentile(closed, 50).toFixed(0)} / max ${Math.max(...closed).toFixed(0)} ms; ` +
         `10 with half a preface: ${closedPartial.length} closed, max ${Math.max(...closedPartial).toFixed(0)} ms; fds ${s0.fds} -> ${s1.fds}, handles ${s0.activeHandles} -> ${s1.activeHandles}`,
@@ -43,21 +38,15 @@ describe("row 22: 300 connections that send nothing (handshakeTimeoutMs 1000)", 
     // ever) is shown above, and how soon after the timeout is reported, not bounded.
     assert.ok(Math.min(...closed) >= 900, `none before the timeout (earliest ${Math.min(...closed).toFixed(0)} ms)`);
     assert.ok(s1.fds <= s0.fds, `fds ${s0.fds} -> ${s1.fds}`);
-    await assertServes(proc);
+    await assertServes(server.proc);
   });
 });
 
 describe("maxConnectionIdleMs 1000 (gRPC A9 MAX_CONNECTION_IDLE; row 22's idle timeout)", () => {
-  let proc: ServerProcess;
-  before(async () => {
-    proc = await ServerProcess.start({ maxConnectionIdleMs: 1000 });
-  });
-  after(async () => {
-    await proc?.close();
-  });
+  const server = serverForSuite({ maxConnectionIdleMs: 1000 });
 
   it("a connection that never made a call gets GOAWAY NO_ERROR after ~1 s", T, async (t: TestContext) => {
-    const fs = await FrameSocket.connect(proc.port);
+    const fs = await FrameSocket.connect(server.proc.port);
     try {
       await fs.serverSettings();
       assert.ok(await fs.waitFor(() => fs.goaway !== undefined, 10_000), "GOAWAY expected");
@@ -74,7 +63,7 @@ describe("maxConnectionIdleMs 1000 (gRPC A9 MAX_CONNECTION_IDLE; row 22's idle t
   // `call.stream.session`, which node clears when the stream closes, so the idle timer was
   // never re-armed and a connection that made one call was never retired as idle.
   it("a connection whose only call has ended gets GOAWAY ~1 s after it", T, async (t: TestContext) => {
-    const fs = await FrameSocket.connect(proc.port);
+    const fs = await FrameSocket.connect(server.proc.port);
     try {
       await fs.serverSettings();
       unaryOn(fs, 1, PATH.echo, Buffer.from("x"));
@@ -90,18 +79,12 @@ describe("maxConnectionIdleMs 1000 (gRPC A9 MAX_CONNECTION_IDLE; row 22's idle t
 });
 
 describe("row 23: maxConnectionAgeMs 2000, maxConnectionAgeGraceMs 1000", () => {
-  let proc: ServerProcess;
-  before(async () => {
-    proc = await ServerProcess.start({ maxConnectionAgeMs: 2000, maxConnectionAgeGraceMs: 1000 });
-  });
-  after(async () => {
-    await proc?.close();
-  });
+  const server = serverForSuite({ maxConnectionAgeMs: 2000, maxConnectionAgeGraceMs: 1000 });
 
   // Driven by what the client sees, not by guessing when the GOAWAY comes: call 3 is held open
   // by its unfinished request and completed only once the GOAWAY is here; call 5 never ends.
   it("GOAWAY at ~2 s (±10 % jitter); a call in flight finishes OK; one outlasting the grace is cut at GOAWAY + 1 s", T, async (t: TestContext) => {
-    const fs = await FrameSocket.connect(proc.port);
+    const fs = await FrameSocket.connect(server.proc.port);
     try {
       await fs.serverSettings();
       unaryOn(fs, 1, PATH.echo, Buffer.from("before")); // done long before the GOAWAY
@@ -130,11 +113,11 @@ describe("row 23: maxConnectionAgeMs 2000, maxConnectionAgeGraceMs 1000", () => 
     } finally {
       fs.destroy();
     }
-    await assertServes(proc);
+    await assertServes(server.proc);
   });
 
   it("a grpc-js client calling across several connection ages (6 s) sees no errors", T, async (t: TestContext) => {
-    const client = grpcClient(proc.port);
+    const client = grpcClient(server.proc.port);
     const errors: string[] = [];
     const latencies: number[] = [];
     try {
@@ -162,35 +145,29 @@ describe("row 23: maxConnectionAgeMs 2000, maxConnectionAgeGraceMs 1000", () => 
     t.diagnostic(`${latencies.length} unary calls across ~3 connection ages: ${errors.length} errors, p99 ${percentile(latencies, 99).toFixed(1)} ms`);
     assert.deepEqual(errors, []);
     assert.ok(latencies.length > 50);
-    await assertServes(proc);
+    await assertServes(server.proc);
   });
 });
 
 describe("row 27: graceful stop (grace 2 s) with 100 long calls in flight", () => {
-  let proc: ServerProcess;
   // The new client after stop() connects to this private Unix socket, not to the released
   // TCP port, which another process could bind before it connects.
   const dir = mkdtempSync(path.join(tmpdir(), "sb-row27-"));
   const unixSocket = path.join(dir, "server.sock");
-  before(async () => {
-    proc = await ServerProcess.start({}, 30_000, { SB_UNIX_SOCKET: unixSocket });
-  });
-  after(async () => {
-    await proc?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const server = serverForSuite({}, { SB_UNIX_SOCKET: unixSocket });
+  after(() => rmSync(dir, { recursive: true, force: true }));
 
   it("new calls are refused UNAVAILABLE; calls that end within the grace finish OK; stragglers are cancelled at the grace; stop() then resolves", T, async (t: TestContext) => {
-    const s0 = await proc.stats();
-    const client = grpcClient(proc.port);
-    const raw = await FrameSocket.connect(proc.port);
+    const s0 = await server.proc.stats();
+    const client = grpcClient(server.proc.port);
+    const raw = await FrameSocket.connect(server.proc.port);
     try {
       await raw.serverSettings();
       const quick = Array.from({ length: 50 }, () => grpcUnary(client, PATH.sleep, Buffer.from("1000"), 10_000));
       const stragglers = Array.from({ length: 50 }, () => grpcUnary(client, PATH.hold, Buffer.from("x"), 10_000));
-      await waitForStats(proc, (s) => s.liveHandlers === 100, 5000, "100 calls running");
+      await waitForStats(server.proc, (s) => s.liveHandlers === 100, 5000, "100 calls running");
       const stopAt = performance.now();
-      const stopped = proc.stopServer(2000);
+      const stopped = server.proc.stopServer(2000);
       // The stop has begun once a connection opened before it gets its GOAWAY.
       assert.ok(await raw.waitFor(() => raw.goaway !== undefined, 10_000), "GOAWAY on the existing connection at stop()");
       // A new call on a fresh client, and a new stream on a connection opened before the stop.
@@ -205,7 +182,7 @@ describe("row 27: graceful stop (grace 2 s) with 100 long calls in flight", () =
       const stragglerOutcomes = await Promise.all(stragglers);
       const stragglersDoneAt = performance.now() - stopAt;
       const { stopMs } = await stopped;
-      const s1 = await proc.stats().catch(() => undefined);
+      const s1 = await server.proc.stats().catch(() => undefined);
       t.diagnostic(
         `new call on a new client: ${grpc.status[refused.code]} "${refused.details}"; new stream on an old connection: status ${raw.grpcStatus(1)} rst ${raw.rst.get(1)} GOAWAY last-stream-id ${raw.goaway?.lastStreamId}; ` +
           `50 quick calls: ${quickOutcomes.filter((o) => o.code === 0).length} OK by ${quickDoneAt.toFixed(0)} ms; ` +
@@ -221,13 +198,13 @@ describe("row 27: graceful stop (grace 2 s) with 100 long calls in flight", () =
       assert.ok(stragglersDoneAt >= 1800, `stragglers cancelled at ${stragglersDoneAt.toFixed(0)} ms, before the 2 s grace`);
       assert.ok(stopMs >= 1800, `stop() resolved after ${stopMs.toFixed(0)} ms, before the stragglers' grace ended`);
       assert.ok(s1 && s1.handlersCancelled - s0.handlersCancelled >= 50, "the stragglers' handlers saw cancellation");
-      assert.ok(proc.alive, "the process is still alive after stop()");
+      assert.ok(server.proc.alive, "the process is still alive after stop()");
     } finally {
       client.close();
       raw.destroy();
     }
-    await proc.close();
-    assert.equal(proc.exitCode, 0, `the process exits cleanly once stdin closes (exit ${proc.exitCode ?? proc.exitSignal})`);
+    await server.proc.close();
+    assert.equal(server.proc.exitCode, 0, `the process exits cleanly once stdin closes (exit ${server.proc.exitCode ?? server.proc.exitSignal})`);
   });
 });
 

@@ -15,8 +15,6 @@
 // replies that come late (stop) can be matched. Nothing else: the process has no
 // uncaughtException handler, so a crash is a crash.
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { monitorEventLoopDelay } from "node:perf_hooks";
-import { createInterface } from "node:readline";
 import {
   Server,
   streamStreamRpcMethodHandler,
@@ -25,6 +23,8 @@ import {
   type ServerCallContext,
   type ServerOptions,
 } from "../../src/index.js";
+import { answerCommands, fullGc, listen } from "./child-commands.js";
+import { LoopDelay } from "./loop-gap.js";
 
 /** What `stats` reports. Sizes in bytes, times in milliseconds. */
 export interface Stats {
@@ -185,19 +185,7 @@ server.addRegisteredMethodHandlers(SERVICE, {
   }),
 });
 
-const loop = monitorEventLoopDelay({ resolution: 1 });
-loop.enable();
-
-// The histogram can miss a stall: its reset() also forgets when it last sampled, so a stall that
-// begins right after `resetpeak`, before the next sample, is never recorded. The time of the last
-// 1 ms tick here survives a reset, so the first tick after any stall measures all of it.
-let lastTick = performance.now();
-let longestGapMs = 0;
-setInterval(() => {
-  const now = performance.now();
-  longestGapMs = Math.max(longestGapMs, now - lastTick);
-  lastTick = now;
-}, 1).unref();
+const loop = new LoopDelay();
 
 function peakRss(): number {
   try {
@@ -232,9 +220,9 @@ function stats(): Stats {
     handlersCancelled,
     bigBytesYielded,
     activeHandles: handles.length,
-    eventLoopP99Ms: loop.percentile(99) / 1e6,
+    eventLoopP99Ms: loop.percentileMs(99),
     // A gap between 1 ms ticks is the delay plus the 1 ms interval.
-    eventLoopMaxMs: Math.max(loop.max / 1e6, longestGapMs - 1),
+    eventLoopMaxMs: Math.max(loop.maxMs, loop.longestGapMs - 1),
     sessions: internals.sessions.size,
     sockets: internals.sockets.size,
     activeCalls: server.activeCalls,
@@ -244,38 +232,19 @@ function stats(): Stats {
   };
 }
 
-function reply(id: number | undefined, value: object): void {
-  process.stdout.write(`${JSON.stringify(id === undefined ? value : { id, ...value })}\n`);
-}
-
-function fullGc(): void {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc) {
-    gc();
-    gc();
-  }
-}
-
-const port = await server.addInsecurePort("127.0.0.1:0");
 // SB_UNIX_SOCKET: also serve on this Unix socket path, for a test that connects after stop()
 // to see the refusal (a released TCP port could be bound by another process meanwhile).
 const unixSocket = process.env["SB_UNIX_SOCKET"];
-if (unixSocket) await server.addInsecurePort(`unix:${unixSocket}`);
-server.start();
-process.stdout.write(`listening on 127.0.0.1:${port}\n`);
+await listen(server, unixSocket ? `unix:${unixSocket}` : undefined);
 
-const rl = createInterface({ input: process.stdin });
-rl.on("line", (line) => {
-  const words = line.trim().split(/\s+/);
-  const id = /^\d+$/.test(words[0] ?? "") ? Number(words.shift()) : undefined;
-  const [command, arg] = words;
-  switch (command) {
-    case "stats":
-      return reply(id, stats());
-    case "gc":
+answerCommands(
+  {
+    stats,
+    gc: () => {
       fullGc();
-      return reply(id, stats());
-    case "resetpeak":
+      return stats();
+    },
+    resetpeak: () => {
       fullGc();
       try {
         writeFileSync("/proc/self/clear_refs", "5");
@@ -284,18 +253,14 @@ rl.on("line", (line) => {
       }
       maxLiveHandlers = liveHandlers;
       loop.reset();
-      longestGapMs = 0;
-      return reply(id, stats());
-    case "stop": {
+      return stats();
+    },
+    stop: async (ms) => {
       const started = performance.now();
-      void server.stop(Number(arg ?? 0)).then(() => reply(id, { stopMs: performance.now() - started }));
-      return;
-    }
-    case "exit":
-      process.exit(0);
-    // eslint-disable-next-line no-fallthrough
-    default:
-      return reply(id, { error: `unknown command ${JSON.stringify(line)}` });
-  }
-});
-rl.on("close", () => process.exit(0));
+      await server.stop(Number(ms ?? 0));
+      return { stopMs: performance.now() - started };
+    },
+    exit: () => process.exit(0),
+  },
+  () => process.exit(0),
+);

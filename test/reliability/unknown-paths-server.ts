@@ -12,9 +12,9 @@
 //   stats -> PathServerStats
 //   gc    -> PathServerStats after two full GCs
 // It exits when stdin closes.
-import { createInterface } from "node:readline";
 import { Code, methodHandlersGenericHandler, Server, unaryUnaryRpcMethodHandler, type ServerCallContext } from "../../src/index.js";
 import type { Router } from "../../src/service/router.js";
+import { answerCommands, fullGc, listen } from "./child-commands.js";
 
 /** What `stats` and `gc` answer. Sizes in bytes. */
 export interface PathServerStats {
@@ -50,21 +50,7 @@ function stats(): PathServerStats {
   return { rss: m.rss, heapUsed: m.heapUsed, routerCache: internals.router.cachedDefinitions, dynamicCalls, activeCalls: internals.calls.size };
 }
 
-const port = await server.addInsecurePort("127.0.0.1:0");
-server.start();
-process.stdout.write(`listening on 127.0.0.1:${port}\n`);
-
-const rl = createInterface({ input: process.stdin });
-rl.on("line", (line) => {
-  const [id, command] = line.trim().split(/\s+/);
-  if (command === "gc") {
-    const gc = (globalThis as { gc?: () => void }).gc;
-    gc?.();
-    gc?.();
-  }
-  const reply = command === "gc" || command === "stats" ? stats() : { error: `unknown command ${JSON.stringify(command)}` };
-  process.stdout.write(`${JSON.stringify({ id: Number(id), ...reply })}\n`);
-});
-rl.on("close", () => {
+await listen(server);
+answerCommands({ stats, gc: () => (fullGc(), stats()) }, () => {
   void server.stop(0).then(() => process.exit(0));
 });

@@ -4,11 +4,10 @@
 // runs in a child process (unknown-paths-server.ts) so its memory is its own.
 import { after, before, describe, it, type TestContext } from "node:test";
 import * as assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { connect, type ClientHttp2Session } from "node:http2";
-import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
-import { grpcMessage, mb, MiB, ROOT } from "./harness.js";
+import { mb, MiB, sessionUnary, type SessionAnswer } from "./harness.js";
+import { ChildServer } from "./child-server.js";
 import type { PathServerStats } from "./unknown-paths-server.js";
 import { Router } from "../../src/service/router.js";
 
@@ -19,93 +18,9 @@ const CONNECTIONS = 4;
 const IN_FLIGHT = 64;
 const UNIMPLEMENTED = 12;
 
-/** The child server: started once, asked for stats over stdin, stopped at the end. */
-class PathServer {
-  private nextId = 1;
-  private readonly pending = new Map<number, (s: PathServerStats) => void>();
-  stderr = "";
-
-  private constructor(
-    private readonly child: ChildProcess,
-    readonly port: number,
-  ) {}
-
-  static async start(timeoutMs = 30_000): Promise<PathServer> {
-    const child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", "test/reliability/unknown-paths-server.ts"], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
-    let stderr = "";
-    child.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-16_384)));
-    const lines = createInterface({ input: child.stdout! });
-    const port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => (child.kill("SIGKILL"), reject(new Error(`no port within ${timeoutMs} ms\n${stderr}`))), timeoutMs);
-      child.once("exit", (code) => (clearTimeout(timer), reject(new Error(`server exited early (${code})\n${stderr}`))));
-      lines.once("line", (line) => {
-        clearTimeout(timer);
-        const m = /^listening on 127\.0\.0\.1:(\d+)$/.exec(line);
-        if (m) resolve(Number(m[1]));
-        else reject(new Error(`unexpected first line ${JSON.stringify(line)}\n${stderr}`));
-      });
-    });
-    const server = new PathServer(child, port);
-    child.stderr!.on("data", (d: Buffer) => (server.stderr = (server.stderr + d.toString()).slice(-16_384)));
-    lines.on("line", (line) => {
-      const msg = JSON.parse(line) as PathServerStats & { id: number };
-      server.pending.get(msg.id)?.(msg);
-      server.pending.delete(msg.id);
-    });
-    return server;
-  }
-
-  get alive(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  command(name: "gc" | "stats", timeoutMs = 10_000): Promise<PathServerStats> {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => (this.pending.delete(id), reject(new Error(`no answer to ${name} within ${timeoutMs} ms\n${this.stderr}`))), timeoutMs);
-      this.pending.set(id, (s) => (clearTimeout(timer), resolve(s)));
-      this.child.stdin!.write(`${id} ${name}\n`);
-    });
-  }
-
-  async close(): Promise<void> {
-    if (!this.alive) return;
-    const exited = new Promise<void>((resolve) => this.child.once("exit", () => resolve()));
-    this.child.stdin!.end();
-    const timer = setTimeout(() => this.child.kill("SIGKILL"), 5000);
-    await exited;
-    clearTimeout(timer);
-  }
-}
-
-interface Answer {
-  grpcStatus: number | undefined;
-  grpcMessage: string | undefined;
-  body: Buffer;
-}
-
-/** One unary call on an open connection. */
-function call(session: ClientHttp2Session, path: string, timeoutMs = 10_000): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = session.request({ ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers" });
-    const timer = setTimeout(() => (req.close(), reject(new Error(`${path} did not answer within ${timeoutMs} ms`))), timeoutMs);
-    let grpcStatus: number | undefined;
-    let message: string | undefined;
-    const chunks: Buffer[] = [];
-    const onStatus = (h: Record<string, unknown>) => {
-      if (h["grpc-status"] !== undefined) grpcStatus = Number(h["grpc-status"]);
-      if (h["grpc-message"] !== undefined) message = String(h["grpc-message"]);
-    };
-    req.on("response", onStatus);
-    req.on("trailers", onStatus);
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("error", (err) => (clearTimeout(timer), reject(err)));
-    req.on("close", () => {
-      clearTimeout(timer);
-      resolve({ grpcStatus, grpcMessage: message, body: Buffer.concat(chunks).subarray(5) });
-    });
-    req.end(grpcMessage(Buffer.from("x")));
-  });
+/** One unary call with a 1-byte body on an open connection. */
+function call(session: ClientHttp2Session, path: string): Promise<SessionAnswer> {
+  return sessionUnary(session, path, Buffer.from("x"), 10_000);
 }
 
 /**
@@ -145,7 +60,7 @@ async function flood(sessions: ClientHttp2Session[], from: number, count: number
 }
 
 /** GCs (bounded) until RSS is within `slack` of `baseline`; the last stats and how long it took. */
-async function settle(server: PathServer, baseline: number, slack: number, withinMs: number): Promise<{ stats: PathServerStats; ms: number }> {
+async function settle(server: ChildServer<PathServerStats>, baseline: number, slack: number, withinMs: number): Promise<{ stats: PathServerStats; ms: number }> {
   const started = performance.now();
   let stats = await server.command("gc");
   while (stats.rss > baseline + slack && performance.now() - started < withinMs) {
@@ -168,11 +83,11 @@ function openSessions(port: number): Promise<ClientHttp2Session[]> {
   );
 }
 
-let server: PathServer;
+let server: ChildServer<PathServerStats>;
 let sessions: ClientHttp2Session[] = [];
 
 before(async () => {
-  server = await PathServer.start();
+  server = await ChildServer.launch<PathServerStats>("test/reliability/unknown-paths-server.ts", { nodeFlags: ["--expose-gc"] });
   sessions = await openSessions(server.port);
 });
 

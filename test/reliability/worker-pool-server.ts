@@ -9,9 +9,9 @@
 //   reset  -> clears the event-loop delay histogram and the longest gap; answers PoolServerStats
 //   stats  -> PoolServerStats
 // It exits when stdin closes.
-import { monitorEventLoopDelay } from "node:perf_hooks";
-import { createInterface } from "node:readline";
 import { Server, unaryUnaryRpcMethodHandler, WorkerPool, type WorkerPoolStats } from "../../src/index.js";
+import { answerCommands, listen } from "./child-commands.js";
+import { LoopDelay } from "./loop-gap.js";
 import { spin } from "./worker-pool-busy.js";
 
 /** What `stats` and `reset` answer. Times in milliseconds. */
@@ -40,45 +40,28 @@ server.addRegisteredMethodHandlers("rel.Pool", {
 pool.attach(server);
 await pool.ready();
 
-// 1 ms sampling like test/reliability/server-process.ts: an idle loop reads ~1.1 ms.
-const loop = monitorEventLoopDelay({ resolution: 1 });
-loop.enable();
-
-// The histogram can miss a stall: its reset() also forgets when it last sampled, so a stall that
-// begins right after a reset, before the next sample, is never recorded (its max then reads
-// ~1 ms after a 2 s stall). The time of the last tick here survives a reset, so the first tick
-// after any stall measures all of it.
-let lastTick = performance.now();
-let longestGapMs = 0;
-setInterval(() => {
-  const now = performance.now();
-  longestGapMs = Math.max(longestGapMs, now - lastTick);
-  lastTick = now;
-}, 1).unref();
+// Measured like test/reliability/server-process.ts (see loop-gap.ts for why the longest gap).
+const loop = new LoopDelay();
 
 const stats = (): PoolServerStats => ({
-  eventLoopP50Ms: loop.percentile(50) / 1e6,
-  eventLoopP99Ms: loop.percentile(99) / 1e6,
-  eventLoopMaxMs: loop.max / 1e6,
-  eventLoopLongestGapMs: longestGapMs,
+  eventLoopP50Ms: loop.percentileMs(50),
+  eventLoopP99Ms: loop.percentileMs(99),
+  eventLoopMaxMs: loop.maxMs,
+  eventLoopLongestGapMs: loop.longestGapMs,
   rss: process.memoryUsage().rss,
   pool: pool.stats,
 });
 
-const port = await server.addInsecurePort("127.0.0.1:0");
-server.start();
-process.stdout.write(`listening on 127.0.0.1:${port}\n`);
-
-const rl = createInterface({ input: process.stdin });
-rl.on("line", (line) => {
-  const [id, command] = line.trim().split(/\s+/);
-  if (command === "reset") {
-    loop.reset();
-    longestGapMs = 0;
-  }
-  const reply = command === "reset" || command === "stats" ? stats() : { error: `unknown command ${JSON.stringify(command)}` };
-  process.stdout.write(`${JSON.stringify({ id: Number(id), ...reply })}\n`);
-});
-rl.on("close", () => {
-  void server.stop(0).then(() => pool.close()).then(() => process.exit(0));
-});
+await listen(server);
+answerCommands(
+  {
+    stats,
+    reset: () => {
+      loop.reset();
+      return stats();
+    },
+  },
+  () => {
+    void server.stop(0).then(() => pool.close()).then(() => process.exit(0));
+  },
+);
