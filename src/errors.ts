@@ -30,6 +30,11 @@ export const ErrorCode = {
   NOT_BOUND: "ERR_SB_NOT_BOUND",
   // worker-pool execution model (src/execution)
   WORKER_START: "ERR_SB_WORKER_START",
+  // JSON-RPC front (src/jsonrpc)
+  TRANSPORT_CLOSED: "ERR_SB_TRANSPORT_CLOSED",
+  TRANSPORT: "ERR_SB_TRANSPORT",
+  MESSAGE_TOO_LARGE: "ERR_SB_MESSAGE_TOO_LARGE",
+  BAD_REPLY: "ERR_SB_BAD_REPLY",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -108,3 +108,5 @@ export { ServerReflection as ServerReflectionV1Alpha } from "./gen/grpc/reflecti
 export { WorkerPool, type WorkerFunctionName } from "./execution/worker-pool.js";
 export type { WorkerPoolOptions, WorkerPoolStats } from "./execution/options.js";
 export type { WorkerContext, WorkerStreamFunction, WorkerUnaryFunction } from "./execution/context.js";
+// The tinyrpc-style JSON-RPC front (RPCServer, RPCClient, RPCDispatcher, JSONRPCProtocol, ...).
+export * from "./jsonrpc/index.js";

@@ -1,0 +1,125 @@
+// ZeroMQ interop with stock Debian python3-tinyrpc 0.6 + python3-zmq, both directions:
+// (a) tinyrpc's RPCClient over its ZmqClientTransport (REQ) calls our RPCServer over our
+//     ZmqServerTransport (ROUTER): echo, positional and named add, a sub-dispatcher, error
+//     texts, one-way notifications then a call (the empty frame unblocks REQ), raw DEALER
+//     envelopes and an oversized message;
+// (b) our RPCClient over our ZmqClientTransport (REQ, correlated) calls a stock tinyrpc
+//     RPCServer over its ZmqServerTransport. tinyrpc 0.6 never answers notifications, so none
+//     are sent to it.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { after, before, test } from "node:test";
+import { JSONRPCError, JSONRPCProtocol, RPCClient, RPCServer } from "../../../src/jsonrpc/index.js";
+import { DEFAULT_MAX_MESSAGE_BYTES } from "../../../src/jsonrpc/transport.js";
+import { ZmqClientTransport, ZmqServerTransport } from "../../../src/jsonrpc/transports/zmq.js";
+import { DEBIAN_PYTHON, requirePeer, runClient, startServer, type RunningServer } from "../../interop/peers.js";
+import { exampleDispatcher } from "../helpers.js";
+
+const CLIENT_SCRIPT = "test/jsonrpc/interop/python/tinyrpc_zmq_client.py";
+const SERVER_SCRIPT = "test/jsonrpc/interop/python/tinyrpc_zmq_server.py";
+
+/** Whether stock tinyrpc 0.6 and pyzmq import under Debian's python3. */
+function tinyrpcZmqMissing(): string | undefined {
+  const r = spawnSync(DEBIAN_PYTHON, ["-c", "import tinyrpc.transports.zmq, zmq"], { encoding: "utf8", timeout: 20_000 });
+  if (r.error) return `${DEBIAN_PYTHON} not runnable: ${r.error.message}`;
+  if (r.status !== 0) return `python3-tinyrpc / python3-zmq missing under ${DEBIAN_PYTHON}: ${r.stderr.trim().split("\n").pop()}`;
+  return undefined;
+}
+
+const skip = requirePeer(tinyrpcZmqMissing());
+if (skip) console.log(`# SKIP python tinyrpc ZeroMQ interop: ${skip}`);
+
+const CASES = [
+  "echo",
+  "echo_structured",
+  "add_positional",
+  "add_named",
+  "sub_dispatcher",
+  "application_error",
+  "method_not_found",
+  "invalid_params",
+  "one_way_then_call",
+  "dealer_envelope",
+  "oversized",
+];
+
+let zmqServer: ZmqServerTransport;
+let serving: Promise<void>;
+
+before(async () => {
+  if (skip) return;
+  const { dispatcher } = exampleDispatcher();
+  zmqServer = await ZmqServerTransport.bind("tcp://127.0.0.1:0");
+  serving = new RPCServer(zmqServer, new JSONRPCProtocol(), dispatcher).serveForever();
+});
+
+after(async () => {
+  if (skip) return;
+  await zmqServer.close();
+  await serving;
+});
+
+test("stock tinyrpc 0.6 ZmqClientTransport (REQ) -> our ZeroMQ server: every case passes", { skip, timeout: 120_000 }, async (t) => {
+  const run = await runClient(DEBIAN_PYTHON, [CLIENT_SCRIPT, "--endpoint", zmqServer.endpoint, "--max-bytes", String(DEFAULT_MAX_MESSAGE_BYTES)], 90_000);
+  for (const name of CASES) {
+    await t.test(name, () => {
+      const r = run.cases.get(name);
+      assert.ok(r, `no result line for ${name}:\n${run.output}`);
+      assert.equal(r.verdict, "PASS", `${name}: ${r.detail}`);
+    });
+  }
+  assert.match(run.output, new RegExp(`^${CASES.length} passed, 0 failed`, "m"), run.output);
+  assert.equal(run.status, 0, run.output);
+});
+
+test("our RPCClient over ZmqClientTransport -> stock tinyrpc 0.6 ZeroMQ server", { skip, timeout: 120_000 }, async (t) => {
+  let python: RunningServer | undefined;
+  let client: RPCClient | undefined;
+  try {
+    python = await startServer(DEBIAN_PYTHON, [SERVER_SCRIPT]);
+    client = new RPCClient(new JSONRPCProtocol(), await ZmqClientTransport.connect(`tcp://127.0.0.1:${python.port}`, { timeoutMs: 20_000 }));
+    const c = client;
+    await t.test("echo round-trips unicode and structures", async () => {
+      assert.equal(await c.call("echo", ["héllo € 😀"]), "héllo € 😀");
+      assert.deepEqual(await c.call("echo", [{ a: [1, 2.5, null, true], b: {} }]), { a: [1, 2.5, null, true], b: {} });
+    });
+    await t.test("add with positional and named params, and through the typed proxy", async () => {
+      assert.equal(await c.call("add", [2, 3]), 5);
+      assert.equal(await c.call("add", { b: "cd", a: "ab" }), "abcd");
+      const proxy = c.getProxy<{ add(a: number, b: number): number }>();
+      assert.equal(await proxy.add(20, 22), 42);
+    });
+    await t.test("register_instance prefix math. reaches mul", async () => {
+      assert.equal(await c.call("math.mul", [6, 7]), 42);
+    });
+    await t.test("a raised exception arrives as JSONRPCError -32000 with its message", async () => {
+      await assert.rejects(c.call("fail", ["boom"]), (e: unknown) => {
+        assert.ok(e instanceof JSONRPCError);
+        assert.equal(e.code, -32000);
+        assert.equal(e.message, "boom");
+        return true;
+      });
+    });
+    await t.test("unknown method is -32601, wrong arity is -32602", async () => {
+      await assert.rejects(c.call("no_such_method", []), { code: -32601 });
+      await assert.rejects(c.call("add", [1]), { code: -32602 });
+    });
+    await t.test("concurrent calls are serialized on REQ and all answered", async () => {
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => c.call("add", [i, 1])));
+      assert.deepEqual(results, Array.from({ length: 20 }, (_, i) => i + 1));
+    });
+    await t.test("a batch of calls is answered in order", async () => {
+      const results = await c.batchCall([
+        { method: "echo", params: ["x"] },
+        { method: "math.mul", params: [3, 4] },
+      ]);
+      assert.deepEqual(results, [
+        { ok: true, result: "x" },
+        { ok: true, result: 12 },
+      ]);
+    });
+  } finally {
+    await client?.close();
+    await python?.stop();
+  }
+});
