@@ -8,17 +8,15 @@
 // Port 0 picks a free port; each transport prints `listening <kind> <url>`. SIGINT/SIGTERM stop
 // every transport and let running calls answer first.
 import { parseArgs } from "node:util";
-import { setTimeout as sleep } from "node:timers/promises";
 import {
   HttpServerTransport,
-  JSONRPCError,
   JSONRPCProtocol,
-  RPCDispatcher,
   RPCServer,
   WebSocketServerTransport,
   ZmqServerTransport,
   type ServerTransport,
 } from "switchboard";
+import { exampleDispatcher } from "./methods.js";
 
 const { values } = parseArgs({
   options: {
@@ -49,40 +47,13 @@ if (httpPort === undefined && wsPort === undefined && zmqPort === undefined) {
 }
 const host = values.host;
 const maxMessageBytes = values["max-bytes"] === undefined ? undefined : Number(values["max-bytes"]);
+if (maxMessageBytes !== undefined && !(Number.isSafeInteger(maxMessageBytes) && maxMessageBytes > 0)) {
+  console.error(`jsonrpc example: --max-bytes must be a positive integer, not ${JSON.stringify(values["max-bytes"])}`);
+  process.exit(1);
+}
 const limits = maxMessageBytes === undefined ? {} : { maxMessageBytes };
 
-let notifications = 0;
-const dispatcher = new RPCDispatcher();
-dispatcher.addMethod((x: unknown) => x, { name: "echo", params: ["x"] });
-// Numbers add, strings concatenate; anything else is an invalid-params error.
-dispatcher.addMethod(
-  (a: unknown, b: unknown) => {
-    if (typeof a === "number" && typeof b === "number") return a + b;
-    if (typeof a === "string" && typeof b === "string") return a + b;
-    throw JSONRPCError.standard(-32602, "add takes two numbers or two strings");
-  },
-  { name: "add", params: ["a", "b"] },
-);
-dispatcher.addMethod(
-  (msg: unknown) => {
-    throw new Error(String(msg));
-  },
-  { name: "fail", params: ["msg"] },
-);
-dispatcher.addMethod(
-  async (seconds: unknown) => {
-    if (typeof seconds !== "number" || !(seconds >= 0) || seconds > 60) throw JSONRPCError.standard(-32602, "seconds must be a number from 0 to 60");
-    await sleep(seconds * 1000);
-    return seconds;
-  },
-  { name: "slow", params: ["seconds"] },
-);
-dispatcher.addMethod(() => void notifications++, { name: "bump", params: [] });
-dispatcher.addMethod(() => notifications, { name: "notify_count", params: [] });
-const math = new RPCDispatcher();
-math.addMethod((a: number, b: number) => a * b, { name: "mul", params: ["a", "b"] });
-dispatcher.addSubdispatch(math, "math.");
-
+const { dispatcher } = exampleDispatcher();
 const protocol = new JSONRPCProtocol();
 const transports: ServerTransport<any>[] = [];
 const serving: Promise<void>[] = [];

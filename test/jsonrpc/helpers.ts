@@ -33,23 +33,5 @@ export function startServer(dispatcher: RPCDispatcher, options: { protocol?: JSO
   };
 }
 
-/** The dispatcher of the contract example: echo, add, fail, slow, bump, notify_count, math.mul. */
-export function exampleDispatcher(): { dispatcher: RPCDispatcher; counter: { bumps: number } } {
-  const counter = { bumps: 0 };
-  const dispatcher = new RPCDispatcher();
-  dispatcher.addMethod(function echo(x: unknown) {
-    return x;
-  });
-  dispatcher.addMethod((a: number | string, b: number | string) => (a as never) + (b as never), "add");
-  dispatcher.addMethod((msg: string) => {
-    throw new Error(msg);
-  }, "fail");
-  dispatcher.addMethod(function bump() {
-    counter.bumps++;
-  });
-  dispatcher.addMethod(() => counter.bumps, "notify_count");
-  const math = new RPCDispatcher();
-  math.addMethod((a: number, b: number) => a * b, "mul");
-  dispatcher.addSubdispatch(math, "math.");
-  return { dispatcher, counter };
-}
+/** The example server's methods (echo, add, fail, slow, bump, notify_count, math.mul): the contract the tests prove. */
+export { exampleDispatcher } from "../../examples/jsonrpc/methods.js";

@@ -233,19 +233,29 @@ export class HttpServerTransport implements ServerTransport<HttpRequestContext> 
   }
 
   /**
-   * 413, then drain what the client keeps sending (bounded): cutting the connection while its
-   * body is still in flight can make the peer's TCP stack drop the answer with a reset.
+   * 413 once the client has sent its whole body (read and discarded, bounded): node:http closes
+   * a connection whose request was not read to the end, and closing while the body is still in
+   * flight makes the peer's TCP stack drop the answer with a reset (EPIPE/ECONNRESET instead of
+   * a 413). Bodies beyond the drain bound get the 413 at once, with the connection closed.
    */
   #tooLarge(req: http.IncomingMessage, res: http.ServerResponse, seen: number): void {
     const drainLimit = Math.max(4 * this.#max, 1 << 20);
     const declared = Number(req.headers["content-length"]);
-    if (declared > drainLimit) res.setHeader("connection", "close");
-    plain(res, 413, `Request body of ${declared > 0 ? declared : `more than ${seen - 1}`} bytes exceeds the limit of ${this.#max} bytes`);
-    let drained = 0;
+    const text = `Request body of ${declared > 0 ? declared : `more than ${seen - 1}`} bytes exceeds the limit of ${this.#max} bytes`;
+    let answered = false;
+    const answer = (close: boolean): void => {
+      if (answered) return;
+      answered = true;
+      if (close) res.setHeader("connection", "close");
+      plain(res, 413, text);
+    };
+    if (declared > drainLimit) return answer(true);
+    let drained = seen;
     req.on("data", (chunk: Buffer) => {
       drained += chunk.length;
-      if (drained > drainLimit) req.destroy();
+      if (drained > drainLimit) answer(true);
     });
+    req.on("end", () => answer(false));
     req.resume();
   }
 

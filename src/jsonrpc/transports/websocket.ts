@@ -6,3 +6,4 @@ export {
   type WebSocketServerTransportOptions,
 } from "./ws-server.js";
 export { WebSocketClientTransport, type WebSocketClientTransportOptions } from "./ws-client.js";
+export type { WebSocketPeer } from "./ws-peer.js";

@@ -4,6 +4,7 @@
 import { WebSocket } from "ws";
 import { ErrorCode, SwitchboardError } from "../../errors.js";
 import { DEFAULT_MAX_MESSAGE_BYTES, type ClientTransport } from "../transport.js";
+import type { WebSocketPeer } from "./ws-peer.js";
 
 /** Options of `WebSocketClientTransport.connect()`. */
 export interface WebSocketClientTransportOptions {
@@ -24,7 +25,7 @@ interface Waiting {
 
 /** A `ClientTransport` over one WebSocket connection, one call in flight at a time. */
 export class WebSocketClientTransport implements ClientTransport {
-  readonly socket: WebSocket;
+  readonly #socket: WebSocket;
   readonly #timeoutMs: number | undefined;
   readonly #binary: boolean;
   #tail: Promise<unknown> = Promise.resolve();
@@ -32,7 +33,7 @@ export class WebSocketClientTransport implements ClientTransport {
   #broken: SwitchboardError | undefined;
 
   private constructor(socket: WebSocket, options: WebSocketClientTransportOptions) {
-    this.socket = socket;
+    this.#socket = socket;
     this.#timeoutMs = options.timeoutMs;
     this.#binary = options.frame === "binary";
     socket.on("message", (data) => this.#onReply(Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)));
@@ -46,6 +47,11 @@ export class WebSocketClientTransport implements ClientTransport {
     });
     // Failures are followed by "close", which rejects the call; keep the cause for the message.
     socket.on("error", (err) => this.#fail(new SwitchboardError(ErrorCode.TRANSPORT, `WebSocket failed: ${err.message}`, { cause: err })));
+  }
+
+  /** The underlying connection (a `ws` WebSocket). */
+  get socket(): WebSocketPeer {
+    return this.#socket;
   }
 
   /** Opens the connection and resolves once the handshake completed. */
@@ -86,10 +92,10 @@ export class WebSocketClientTransport implements ClientTransport {
   /** Closes the connection (1000); queued calls fail with TRANSPORT_CLOSED. */
   async close(): Promise<void> {
     this.#fail(new SwitchboardError(ErrorCode.TRANSPORT_CLOSED, "WebSocket client transport is closed"));
-    if (this.socket.readyState === WebSocket.CLOSED) return;
+    if (this.#socket.readyState === WebSocket.CLOSED) return;
     await new Promise<void>((resolve) => {
-      this.socket.once("close", () => resolve());
-      this.socket.close(1000);
+      this.#socket.once("close", () => resolve());
+      this.#socket.close(1000);
     });
   }
 
@@ -114,10 +120,10 @@ export class WebSocketClientTransport implements ClientTransport {
       if (this.#timeoutMs !== undefined) {
         timer = setTimeout(() => {
           this.#fail(new SwitchboardError(ErrorCode.TRANSPORT, `WebSocket call timed out after ${this.#timeoutMs} ms; connection closed`));
-          this.socket.terminate();
+          this.#socket.terminate();
         }, this.#timeoutMs);
       }
-      this.socket.send(message, { binary: this.#binary }, (err) => {
+      this.#socket.send(message, { binary: this.#binary }, (err) => {
         if (err) this.#fail(new SwitchboardError(ErrorCode.TRANSPORT, `WebSocket send failed: ${err.message}`, { cause: err }));
       });
     });
@@ -127,7 +133,7 @@ export class WebSocketClientTransport implements ClientTransport {
     if (this.#waiting) return this.#waiting.resolve(reply);
     // A frame nobody asked for would shift every later reply onto the wrong call.
     this.#fail(new SwitchboardError(ErrorCode.BAD_REPLY, "WebSocket server sent a frame with no call waiting; connection closed"));
-    this.socket.terminate();
+    this.#socket.terminate();
   }
 
   /** Marks the connection unusable (first reason wins) and fails the call in flight. */

@@ -12,10 +12,11 @@ import { ErrorCode, SwitchboardError } from "../../errors.js";
 import { DEFAULT_MAX_MESSAGE_BYTES, type IncomingMessage, type ServerTransport } from "../transport.js";
 import { MessageInbox } from "./http-inbox.js";
 import { pathOf } from "./http-path.js";
+import type { WebSocketPeer } from "./ws-peer.js";
 
 /** The reply route of one WebSocket message (what `trace` sees as the context). */
 export interface WebSocketMessageContext {
-  readonly socket: WebSocket;
+  readonly socket: WebSocketPeer;
   /** The HTTP upgrade request of the connection. */
   readonly request: http.IncomingMessage;
   /** Position of this message on its connection, from 0. */
@@ -138,7 +139,7 @@ export class WebSocketServerTransport implements ServerTransport<WebSocketMessag
   async sendReply(context: WebSocketMessageContext, reply: Uint8Array): Promise<void> {
     if (this.#replied.has(context)) throw new SwitchboardError(ErrorCode.TRANSPORT, "sendReply called twice for one WebSocket message");
     this.#replied.add(context);
-    const conn = this.#connections.get(context.socket);
+    const conn = this.#connections.get(context.socket as WebSocket);
     // The connection is gone: nobody is left to answer, which is not an error.
     if (!conn) return;
     const binary = this.#replyFrame === "as-request" ? context.binary : this.#replyFrame === "binary";

@@ -8,7 +8,7 @@ import { HttpClientTransport, HttpServerTransport, type HttpRequestContext } fro
 import { WebSocketClientTransport, WebSocketServerTransport } from "../../../src/jsonrpc/transports/websocket.js";
 import { exampleDispatcher, request } from "./http-ws-helpers.js";
 
-const { dispatcher, bumps } = exampleDispatcher();
+const { dispatcher, counter } = exampleDispatcher();
 let http: HttpServerTransport;
 let ws: WebSocketServerTransport;
 let serving: Promise<void>[] = [];
@@ -63,7 +63,7 @@ for (const [name, open] of clients) {
     it("a notification gets the empty transport reply and the next call is answered", async () => {
       const client = new RPCClient(new JSONRPCProtocol(), await open());
       try {
-        const before = bumps();
+        const before = counter.bumps;
         await client.notify("bump");
         await client.getProxy<{ bump(): void }>("", { oneWay: true }).bump();
         assert.equal(await client.call("notify_count"), before + 2);

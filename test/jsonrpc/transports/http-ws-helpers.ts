@@ -62,35 +62,4 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => 
   return { promise, resolve };
 }
 
-/** The example methods (echo, add, fail, slow, bump, notify_count, math.mul) on one dispatcher. */
-export function exampleDispatcher(): { dispatcher: RPCDispatcher; bumps: () => number } {
-  let count = 0;
-  const dispatcher = new RPCDispatcher();
-  dispatcher.addMethod(function echo(x: unknown) {
-    return x;
-  });
-  dispatcher.addMethod(function add(a: unknown, b: unknown) {
-    if (typeof a === "number" && typeof b === "number") return a + b;
-    if (typeof a === "string" && typeof b === "string") return a + b;
-    throw new Error("add needs two numbers or two strings");
-  });
-  dispatcher.addMethod(function fail(msg: string) {
-    throw new Error(msg);
-  });
-  dispatcher.addMethod(async function slow(seconds: number) {
-    await new Promise((r) => setTimeout(r, seconds * 1000));
-    return seconds;
-  });
-  dispatcher.addMethod(function bump() {
-    count++;
-  });
-  dispatcher.addMethod(function notify_count() {
-    return count;
-  });
-  const math = new RPCDispatcher();
-  math.addMethod(function mul(a: number, b: number) {
-    return a * b;
-  });
-  dispatcher.addSubdispatch(math, "math.");
-  return { dispatcher, bumps: () => count };
-}
+export { exampleDispatcher } from "../helpers.js";

@@ -3,6 +3,15 @@
 // unary call, one server-streaming call and one failing call, with `await using` for the server
 // and the channel. It must end by itself with exit code 0: nothing may keep the process alive.
 import { Channel, Code, createClient, Health, RpcError, Server, ServingStatus, type CallOptions, type ServerOptions, type ServiceImpl } from "switchboard";
+import {
+  JSONRPCProtocol,
+  RPCClient,
+  RPCDispatcher,
+  RPCServer,
+  WebSocketClientTransport,
+  WebSocketServerTransport,
+  type WebSocketMessageContext,
+} from "switchboard";
 import { StatusCode } from "switchboard/sros";
 
 const health: ServiceImpl<typeof Health> = {
@@ -43,4 +52,22 @@ try {
   const same = err.code === StatusCode.NOT_FOUND ? "= sros StatusCode.NOT_FOUND" : "!= sros StatusCode.NOT_FOUND";
   console.log(`error: ${Code[err.code]} (${same}) ${err.rawMessage}`);
 }
+// The JSON-RPC front's types must compile without ws's own declarations installed.
+interface MathApi {
+  mul(a: number, b: number): number;
+}
+const math = new RPCDispatcher();
+math.addMethod((a: number, b: number) => a * b, { name: "mul", params: ["a", "b"] });
+const wsServer = await WebSocketServerTransport.listen({ port: 0 });
+const traced: string[] = [];
+const rpc = new RPCServer<WebSocketMessageContext>(wsServer, new JSONRPCProtocol(), math, {
+  trace: (direction, context) => traced.push(`${direction}${context.sequence}`),
+});
+const rpcServing = rpc.serveForever();
+const wsClient = await WebSocketClientTransport.connect(wsServer.url);
+const product = await new RPCClient(new JSONRPCProtocol(), wsClient).getProxy<MathApi>().mul(3, 4);
+console.log(`jsonrpc ws: ${product} ${traced.join(" ")} open=${wsClient.socket.readyState === 1}`);
+await wsClient.close();
+await wsServer.close();
+await rpcServing;
 console.log("end of script");
