@@ -100,12 +100,12 @@ describe("example server: --http 0 --ws 0 --zmq 0", () => {
     }
   });
 
-  it("slow(seconds) does not hold up other calls: echo on another connection answers while slow(0.5) runs", async () => {
+  it("slow(seconds) does not hold up other calls: echo on another connection answers while slow(2) runs", async () => {
     const [[, http], [, ws]] = await clients();
     const order: string[] = [];
-    const slow = http!.call("slow", [0.5]).then((r) => (order.push("slow"), r));
+    const slow = http!.call("slow", [2]).then((r) => (order.push("slow"), r));
     const echo = ws!.call("echo", ["fast"]).then((r) => (order.push("echo"), r));
-    assert.deepEqual(await Promise.all([slow, echo]), [0.5, "fast"]);
+    assert.deepEqual(await Promise.all([slow, echo]), [2, "fast"]);
     assert.deepEqual(order, ["echo", "slow"]);
   });
 
