@@ -21,6 +21,7 @@ const DOCS = [
   "docs/events.md",
   "docs/execution.md",
   "docs/health-reflection.md",
+  "docs/jsonrpc.md",
   "docs/performance.md",
   "docs/sros.md",
 ];
