@@ -8,7 +8,7 @@ import type { AddressInfo, Socket } from "node:net";
 import { ErrorCode, SwitchboardError } from "../../errors.js";
 import { DEFAULT_MAX_MESSAGE_BYTES, type IncomingMessage, type ServerTransport } from "../transport.js";
 import { MessageInbox } from "./http-inbox.js";
-import { pathOf } from "./http-path.js";
+import { boundAddress, endpointUrl, listenOn, pathOf } from "./http-endpoint.js";
 
 /** The reply route of one HTTP request (what `trace` sees as the context). */
 export interface HttpRequestContext {
@@ -94,13 +94,7 @@ export class HttpServerTransport implements ServerTransport<HttpRequestContext> 
     const connectionsCheckingInterval = Math.min(30_000, Math.max(50, Math.floor(requestTimeout / 4)));
     const server = http.createServer({ requestTimeout, connectionsCheckingInterval });
     const transport = new HttpServerTransport(server, true, options);
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
+    await listenOn(server, options.port, options.host);
     return transport;
   }
 
@@ -114,9 +108,7 @@ export class HttpServerTransport implements ServerTransport<HttpRequestContext> 
 
   /** The bound address (after listening). */
   get address(): AddressInfo {
-    const a = this.server.address();
-    if (a === null || typeof a === "string") throw new SwitchboardError(ErrorCode.TRANSPORT, "HTTP server is not listening on a TCP port");
-    return a;
+    return boundAddress(this.server, "HTTP");
   }
 
   get port(): number {
@@ -125,9 +117,7 @@ export class HttpServerTransport implements ServerTransport<HttpRequestContext> 
 
   /** `http://host:port/` (or the configured path) of this endpoint. */
   get url(): string {
-    const { address, family, port } = this.address;
-    const host = family === "IPv6" ? `[${address}]` : address;
-    return `http://${host}:${port}${this.#path ?? "/"}`;
+    return endpointUrl(this.address, "http", this.#path ?? "/");
   }
 
   receiveMessage(): Promise<IncomingMessage<HttpRequestContext> | undefined> {

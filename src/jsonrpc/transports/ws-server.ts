@@ -11,7 +11,7 @@ import { WebSocket, WebSocketServer, type RawData } from "ws";
 import { ErrorCode, SwitchboardError } from "../../errors.js";
 import { DEFAULT_MAX_MESSAGE_BYTES, type IncomingMessage, type ServerTransport } from "../transport.js";
 import { MessageInbox } from "./http-inbox.js";
-import { pathOf } from "./http-path.js";
+import { boundAddress, endpointUrl, listenOn, pathOf } from "./http-endpoint.js";
 import type { WebSocketPeer } from "./ws-peer.js";
 
 /** The reply route of one WebSocket message (what `trace` sees as the context). */
@@ -54,6 +54,8 @@ interface Connection {
   readonly socket: WebSocket;
   nextSequence: number;
   nextToSend: number;
+  /** Replies handed to the socket and flushed (ws's send callback ran): what backpressure counts. */
+  flushed: number;
   readonly ready: Map<number, { reply: Uint8Array; binary: boolean }>;
 }
 
@@ -96,13 +98,7 @@ export class WebSocketServerTransport implements ServerTransport<WebSocketMessag
       res.end(body);
     });
     const transport = new WebSocketServerTransport(server, true, options);
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
+    await listenOn(server, options.port, options.host);
     return transport;
   }
 
@@ -115,9 +111,7 @@ export class WebSocketServerTransport implements ServerTransport<WebSocketMessag
   }
 
   get address(): AddressInfo {
-    const a = this.server.address();
-    if (a === null || typeof a === "string") throw new SwitchboardError(ErrorCode.TRANSPORT, "WebSocket server is not listening on a TCP port");
-    return a;
+    return boundAddress(this.server, "WebSocket");
   }
 
   get port(): number {
@@ -126,9 +120,7 @@ export class WebSocketServerTransport implements ServerTransport<WebSocketMessag
 
   /** `ws://host:port/ws` of this endpoint. */
   get url(): string {
-    const { address, family, port } = this.address;
-    const host = family === "IPv6" ? `[${address}]` : address;
-    return `ws://${host}:${port}${this.#path}`;
+    return endpointUrl(this.address, "ws", this.#path);
   }
 
   receiveMessage(): Promise<IncomingMessage<WebSocketMessageContext> | undefined> {
@@ -148,10 +140,15 @@ export class WebSocketServerTransport implements ServerTransport<WebSocketMessag
     for (let next = conn.ready.get(conn.nextToSend); next; next = conn.ready.get(conn.nextToSend)) {
       conn.ready.delete(conn.nextToSend);
       conn.nextToSend++;
-      sends.push(send(conn.socket, next.reply, next.binary));
+      sends.push(send(conn.socket, next.reply, next.binary).then(() => this.#flushed(conn)));
     }
-    if (conn.socket.isPaused && conn.nextSequence - conn.nextToSend < this.#maxPending) conn.socket.resume();
     await Promise.all(sends);
+  }
+
+  /** One reply left our buffers: resume reading once fewer than maxPending are outstanding. */
+  #flushed(conn: Connection): void {
+    conn.flushed++;
+    if (conn.socket.isPaused && conn.nextSequence - conn.flushed < this.#maxPending) conn.socket.resume();
   }
 
   /**
@@ -199,7 +196,7 @@ export class WebSocketServerTransport implements ServerTransport<WebSocketMessag
   };
 
   #onConnection(ws: WebSocket, request: http.IncomingMessage): void {
-    const conn: Connection = { socket: ws, nextSequence: 0, nextToSend: 0, ready: new Map() };
+    const conn: Connection = { socket: ws, nextSequence: 0, nextToSend: 0, flushed: 0, ready: new Map() };
     this.#connections.set(ws, conn);
     // ws reports oversized messages (1009), bad UTF-8 (1007) and socket failures here, then
     // closes the connection with that code: the peer learns it from the close frame.
@@ -207,8 +204,9 @@ export class WebSocketServerTransport implements ServerTransport<WebSocketMessag
     ws.on("close", () => this.#connections.delete(ws));
     ws.on("message", (data, isBinary) => {
       const context: WebSocketMessageContext = { socket: ws, request, sequence: conn.nextSequence++, binary: isBinary };
-      // Backpressure: a client pipelining faster than we answer stops being read.
-      if (conn.nextSequence - conn.nextToSend >= this.#maxPending && !ws.isPaused) ws.pause();
+      // Backpressure: a client pipelining faster than we answer, or not reading its replies
+      // (they stay unflushed), stops being read.
+      if (conn.nextSequence - conn.flushed >= this.#maxPending && !ws.isPaused) ws.pause();
       if (!this.#inbox.push({ context, message: toBytes(data) })) ws.close(1001, "server shutting down");
     });
   }

@@ -5,25 +5,16 @@
 // what keeps the stock client from hanging).
 import { after, before, test } from "node:test";
 import * as assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { JSONRPCProtocol, RPCServer } from "../../../src/jsonrpc/index.js";
 import { HttpServerTransport } from "../../../src/jsonrpc/transports/http.js";
 import { WebSocketServerTransport } from "../../../src/jsonrpc/transports/websocket.js";
-import { DEBIAN_PYTHON, requirePeer, runClient } from "../../interop/peers.js";
+import { DEBIAN_PYTHON, runClient } from "../../interop/peers.js";
+import { pythonPeerSkip } from "./python-peer.js";
 import { exampleDispatcher } from "../transports/http-ws-helpers.js";
 
 const SCRIPT = "test/jsonrpc/interop/python/tinyrpc_http_ws_client.py";
 
-/** Whether stock tinyrpc 0.6 and websocket-client import under Debian's python3. */
-function tinyrpcMissing(): string | undefined {
-  const r = spawnSync(DEBIAN_PYTHON, ["-c", "import tinyrpc, websocket, requests"], { encoding: "utf8", timeout: 20_000 });
-  if (r.error) return `${DEBIAN_PYTHON} not runnable: ${r.error.message}`;
-  if (r.status !== 0) return `python3-tinyrpc / python3-websocket / python3-requests missing under ${DEBIAN_PYTHON}: ${r.stderr.trim().split("\n").pop()}`;
-  return undefined;
-}
-
-const skip = requirePeer(tinyrpcMissing());
-if (skip) console.log(`# SKIP python tinyrpc interop: ${skip}`);
+const skip = pythonPeerSkip("python tinyrpc interop", "tinyrpc, websocket, requests", "python3-tinyrpc / python3-websocket / python3-requests");
 
 const CASES = [
   "echo",

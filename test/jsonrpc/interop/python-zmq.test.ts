@@ -7,31 +7,23 @@
 //     RPCServer over its ZmqServerTransport. tinyrpc 0.6 never answers notifications, so none
 //     are sent to it.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { after, before, test } from "node:test";
 import { JSONRPCError, JSONRPCProtocol, RPCClient, RPCServer } from "../../../src/jsonrpc/index.js";
 import { DEFAULT_MAX_MESSAGE_BYTES } from "../../../src/jsonrpc/transport.js";
 import { ZmqClientTransport, ZmqServerTransport } from "../../../src/jsonrpc/transports/zmq.js";
-import { DEBIAN_PYTHON, requirePeer, runClient, startServer, type RunningServer } from "../../interop/peers.js";
+import { DEBIAN_PYTHON, runClient, startServer, type RunningServer } from "../../interop/peers.js";
+import { pythonPeerSkip } from "./python-peer.js";
 import { exampleDispatcher } from "../helpers.js";
 
 const CLIENT_SCRIPT = "test/jsonrpc/interop/python/tinyrpc_zmq_client.py";
 const SERVER_SCRIPT = "test/jsonrpc/interop/python/tinyrpc_zmq_server.py";
 
-/** Whether stock tinyrpc 0.6 and pyzmq import under Debian's python3. */
-function tinyrpcZmqMissing(): string | undefined {
-  const r = spawnSync(DEBIAN_PYTHON, ["-c", "import tinyrpc.transports.zmq, zmq"], { encoding: "utf8", timeout: 20_000 });
-  if (r.error) return `${DEBIAN_PYTHON} not runnable: ${r.error.message}`;
-  if (r.status !== 0) return `python3-tinyrpc / python3-zmq missing under ${DEBIAN_PYTHON}: ${r.stderr.trim().split("\n").pop()}`;
-  return undefined;
-}
-
-const skip = requirePeer(tinyrpcZmqMissing());
-if (skip) console.log(`# SKIP python tinyrpc ZeroMQ interop: ${skip}`);
+const skip = pythonPeerSkip("python tinyrpc ZeroMQ interop", "tinyrpc.transports.zmq, zmq", "python3-tinyrpc / python3-zmq");
 
 const CASES = [
   "echo",
   "echo_structured",
+  "echo_lone_surrogate",
   "add_positional",
   "add_named",
   "sub_dispatcher",
