@@ -8,11 +8,12 @@
 //     are sent to it.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { JSONRPCError, JSONRPCProtocol, RPCClient, RPCServer } from "../../../src/jsonrpc/index.js";
+import { JSONRPCProtocol, RPCClient, RPCServer } from "../../../src/jsonrpc/index.js";
 import { DEFAULT_MAX_MESSAGE_BYTES } from "../../../src/jsonrpc/transport.js";
 import { ZmqClientTransport, ZmqServerTransport } from "../../../src/jsonrpc/transports/zmq.js";
 import { DEBIAN_PYTHON, runClient, startServer, type RunningServer } from "../../interop/peers.js";
 import { pythonPeerSkip } from "./python-peer.js";
+import { tinyrpcServerCases } from "./tinyrpc-server-cases.js";
 import { exampleDispatcher } from "../helpers.js";
 
 const CLIENT_SCRIPT = "test/jsonrpc/interop/python/tinyrpc_zmq_client.py";
@@ -70,46 +71,7 @@ test("our RPCClient over ZmqClientTransport -> stock tinyrpc 0.6 ZeroMQ server",
   try {
     python = await startServer(DEBIAN_PYTHON, [SERVER_SCRIPT]);
     client = new RPCClient(new JSONRPCProtocol(), await ZmqClientTransport.connect(`tcp://127.0.0.1:${python.port}`, { timeoutMs: 20_000 }));
-    const c = client;
-    await t.test("echo round-trips unicode and structures", async () => {
-      assert.equal(await c.call("echo", ["héllo € 😀"]), "héllo € 😀");
-      assert.deepEqual(await c.call("echo", [{ a: [1, 2.5, null, true], b: {} }]), { a: [1, 2.5, null, true], b: {} });
-    });
-    await t.test("add with positional and named params, and through the typed proxy", async () => {
-      assert.equal(await c.call("add", [2, 3]), 5);
-      assert.equal(await c.call("add", { b: "cd", a: "ab" }), "abcd");
-      const proxy = c.getProxy<{ add(a: number, b: number): number }>();
-      assert.equal(await proxy.add(20, 22), 42);
-    });
-    await t.test("register_instance prefix math. reaches mul", async () => {
-      assert.equal(await c.call("math.mul", [6, 7]), 42);
-    });
-    await t.test("a raised exception arrives as JSONRPCError -32000 with its message", async () => {
-      await assert.rejects(c.call("fail", ["boom"]), (e: unknown) => {
-        assert.ok(e instanceof JSONRPCError);
-        assert.equal(e.code, -32000);
-        assert.equal(e.message, "boom");
-        return true;
-      });
-    });
-    await t.test("unknown method is -32601, wrong arity is -32602", async () => {
-      await assert.rejects(c.call("no_such_method", []), { code: -32601 });
-      await assert.rejects(c.call("add", [1]), { code: -32602 });
-    });
-    await t.test("concurrent calls are serialized on REQ and all answered", async () => {
-      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => c.call("add", [i, 1])));
-      assert.deepEqual(results, Array.from({ length: 20 }, (_, i) => i + 1));
-    });
-    await t.test("a batch of calls is answered in order", async () => {
-      const results = await c.batchCall([
-        { method: "echo", params: ["x"] },
-        { method: "math.mul", params: [3, 4] },
-      ]);
-      assert.deepEqual(results, [
-        { ok: true, result: "x" },
-        { ok: true, result: 12 },
-      ]);
-    });
+    await tinyrpcServerCases(t, client);
   } finally {
     await client?.close();
     await python?.stop();

@@ -1,41 +1,16 @@
 """A stock tinyrpc 0.6 server: RPCServer + ZmqServerTransport (a ROUTER socket) +
-RPCDispatcher with @public functions. Binds a free port on 127.0.0.1 and prints
+the RPCDispatcher of tinyrpc_methods.py. Binds a free port on 127.0.0.1 and prints
 `listening on 127.0.0.1:PORT`. tinyrpc 0.6 never answers notifications, so callers must not
 send any. Stops on SIGTERM (default action).
 """
 import sys
 
 import zmq
-from tinyrpc.dispatch import RPCDispatcher, public
 from tinyrpc.protocols.jsonrpc import JSONRPCProtocol
 from tinyrpc.server import RPCServer
 from tinyrpc.transports.zmq import ZmqServerTransport
 
-dispatcher = RPCDispatcher()
-
-
-@dispatcher.public
-def echo(x):
-    return x
-
-
-@dispatcher.public
-def add(a, b):
-    return a + b
-
-
-@dispatcher.public
-def fail(msg):
-    raise Exception(msg)
-
-
-class Math(object):
-    @public
-    def mul(self, a, b):
-        return a * b
-
-
-dispatcher.register_instance(Math(), "math.")
+from tinyrpc_methods import dispatcher
 
 
 def main():
