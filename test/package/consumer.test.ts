@@ -50,14 +50,15 @@ describe("the packed package installed in a fresh project", { timeout: 170_000 }
     assert.match(readFileSync(path.join(REPO, "LICENSE"), "utf8"), /Apache License\s+Version 2\.0/);
   });
 
-  it("installs with @bufbuild/protobuf as its only dependency: no tsx, esbuild or src/ at run time", () => {
+  it("installs with @bufbuild/protobuf, @msgpack/msgpack and ws as its only dependencies (zeromq is an optional peer): no tsx, esbuild or src/ at run time", () => {
     const modules = path.join(sb.project, "node_modules");
     const installed = readdirSync(modules).filter((n) => !n.startsWith("."));
-    assert.deepEqual(installed.sort(), ["@bufbuild", "switchboard"], "a runtime dependency besides @bufbuild/protobuf (deliberate? then update this test)");
+    assert.deepEqual(installed.sort(), ["@bufbuild", "@msgpack", "switchboard", "ws"], "a runtime dependency besides @bufbuild/protobuf, @msgpack/msgpack and ws (deliberate? then update this test)");
     assert.deepEqual(readdirSync(path.join(modules, "@bufbuild")), ["protobuf"]);
     assert.equal(existsSync(path.join(modules, "switchboard", "src")), false);
     const pkg = JSON.parse(readFileSync(path.join(modules, "switchboard", "package.json"), "utf8")) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(pkg["dependencies"] as object), ["@bufbuild/protobuf"]);
+    assert.deepEqual(Object.keys(pkg["dependencies"] as object), ["@bufbuild/protobuf", "@msgpack/msgpack", "ws"]);
+    assert.deepEqual(pkg["peerDependenciesMeta"], { zeromq: { optional: true } });
   });
 
   it("`switchboard` resolves to the installed dist/ (not to the repository), and tsx cannot be found", async () => {
@@ -84,7 +85,7 @@ describe("the packed package installed in a fresh project", { timeout: 170_000 }
     assert.equal(r.code, 0, `exit ${r.code ?? r.signal}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
     assert.equal(
       r.stdout,
-      "unary: SERVING\nserver-streaming: NOT_SERVING SERVING SERVICE_UNKNOWN\nerror: NOT_FOUND (= sros StatusCode.NOT_FOUND) unknown service nope\nend of script\n",
+      "unary: SERVING\nserver-streaming: NOT_SERVING SERVING SERVICE_UNKNOWN\nerror: NOT_FOUND (= sros StatusCode.NOT_FOUND) unknown service nope\njsonrpc ws: 12 -->0 <--0 open=true\nend of script\n",
     );
     assert.equal(r.stderr, "");
   });
@@ -93,6 +94,12 @@ describe("the packed package installed in a fresh project", { timeout: 170_000 }
     const r = await run("node", ["pool.mjs"], exec);
     assert.equal(r.code, 0, `exit ${r.code ?? r.signal}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
     assert.equal(r.stdout, "pool unary: SERVING\npool server-streaming: NOT_SERVING SERVING\npool threads started: 2\n");
+  });
+
+  it("plain node ESM: JSON-RPC over HTTP and WebSocket from dist/, ZeroMQ refused with ERR_SB_TRANSPORT naming `npm install zeromq`, and the script exits 0", T, async () => {
+    const r = await run("node", ["jsonrpc.mjs"], exec);
+    assert.equal(r.code, 0, `exit ${r.code ?? r.signal}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+    assert.equal(r.stdout, "jsonrpc http: 5 42\njsonrpc ws: ab\njsonrpc zmq: ERR_SB_TRANSPORT true\n");
   });
 
   it("CommonJS require('switchboard') and require('switchboard/sros') load the ESM build through require(esm) and exit 0", T, async (t) => {
