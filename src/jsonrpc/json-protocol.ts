@@ -23,7 +23,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 function isId(value: unknown): value is RequestId {
-  return value === null || typeof value === "string" || typeof value === "number";
+  // A number that overflows to Infinity (e.g. 1e400) cannot be echoed: JSON.stringify writes null.
+  return value === null || typeof value === "string" || (typeof value === "number" && Number.isFinite(value));
 }
 
 function invalid(detail: string): ParsedEntry {

@@ -97,6 +97,7 @@ export class StreamConnection {
     });
     output.once("close", () => this.finish());
     output.on("error", () => this.finish());
+    output.on("drain", () => this.resumeIfRoom());
     input.on("error", () => this.finish());
   }
 
@@ -121,7 +122,9 @@ export class StreamConnection {
         this.stopReading();
       }
     }
-    if (this.reading && this.unanswered >= this.options.maxPipelined) this.input.pause();
+    // Backpressure: a client pipelining faster than we answer, or not reading its replies (the
+    // output stays full), stops being read until it catches up.
+    if (this.reading && (this.unanswered >= this.options.maxPipelined || this.output.writableNeedDrain)) this.input.pause();
     this.flush();
   };
 
@@ -149,7 +152,11 @@ export class StreamConnection {
     slot.reply = reply;
     this.unanswered--;
     this.flush();
-    if (this.reading && !this.endedFlag && this.unanswered < this.options.maxPipelined && this.input.isPaused()) this.input.resume();
+    this.resumeIfRoom();
+  }
+
+  private resumeIfRoom(): void {
+    if (this.reading && !this.endedFlag && this.unanswered < this.options.maxPipelined && !this.output.writableNeedDrain && this.input.isPaused()) this.input.resume();
   }
 
   private flush(): void {
