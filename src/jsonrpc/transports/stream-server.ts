@@ -101,6 +101,11 @@ export class StreamConnection {
     input.on("error", () => this.finish());
   }
 
+  /** Nothing to answer: no message waiting for its reply, no reply waiting to be written. */
+  get idle(): boolean {
+    return this.unanswered === 0 && this.slots.length === 0;
+  }
+
   /** Resolves once the connection is finished (all replies written, or the peer went away). */
   get done(): Promise<void> {
     return this.ended;

@@ -22,6 +22,11 @@ export interface StreamServerOptions {
   tooLargeReply?: TooLargeReply;
   /** Unanswered messages per connection before reading from it pauses (default 128). */
   maxPipelined?: number;
+  /**
+   * TCP only: a connection with nothing to answer (no method running, no reply waiting) and no
+   * traffic for this many ms is ended, a half-sent message with it. Default 0: never.
+   */
+  idleTimeoutMs?: number;
 }
 
 export interface ResolvedStreamOptions {
@@ -29,6 +34,7 @@ export interface ResolvedStreamOptions {
   maxMessageBytes: number;
   tooLargeReply: TooLargeReply;
   maxPipelined: number;
+  idleTimeoutMs: number;
 }
 
 export function resolveStreamServerOptions(options: StreamServerOptions = {}): ResolvedStreamOptions {
@@ -36,7 +42,12 @@ export function resolveStreamServerOptions(options: StreamServerOptions = {}): R
   if (!Number.isSafeInteger(maxPipelined) || maxPipelined < 1) {
     throw new SwitchboardError(ErrorCode.BAD_OPTION, `maxPipelined must be a positive integer, got ${String(maxPipelined)}`);
   }
+  const idleTimeoutMs = options.idleTimeoutMs ?? 0;
+  if (!Number.isSafeInteger(idleTimeoutMs) || idleTimeoutMs < 0) {
+    throw new SwitchboardError(ErrorCode.BAD_OPTION, `idleTimeoutMs must be a non-negative integer, got ${String(idleTimeoutMs)}`);
+  }
   return {
+    idleTimeoutMs,
     framing: framingOption(options.framing),
     maxMessageBytes: limitOption(options.maxMessageBytes),
     tooLargeReply: options.tooLargeReply === undefined ? jsonRpcTooLargeReply : options.tooLargeReply,
@@ -81,6 +92,14 @@ export class TcpServerTransport implements ServerTransport<StreamContext> {
     socket.on("error", () => socket.destroy()); // a reset peer only ends its own connection
     const connection = new StreamConnection(socket, socket, this.options, (m) => this.queue.push(m), () => socket.end());
     this.connections.add(connection);
+    if (this.options.idleTimeoutMs > 0) {
+      // Node re-arms the timer on every read and write; while a call runs the peer may be
+      // silent for as long as the method takes, so only an idle connection is ended.
+      socket.setTimeout(this.options.idleTimeoutMs);
+      socket.on("timeout", () => {
+        if (connection.idle) connection.stopReading();
+      });
+    }
     void connection.done.then(() => {
       this.connections.delete(connection);
       socket.end();

@@ -259,3 +259,39 @@ describe("limits on a small configured maxMessageBytes (1024)", () => {
     d.socket.end();
   });
 });
+
+describe("idleTimeoutMs (slow and silent clients)", () => {
+  let t: TcpServerTransport;
+  let rpc: RunningServer<StreamContext>;
+  let port: number;
+  before(async () => {
+    t = await TcpServerTransport.listen({ host: "127.0.0.1", port: 0 }, { framing: "line", idleTimeoutMs: 100 });
+    rpc = serveRpc(t);
+    port = (t.address as { port: number }).port;
+  });
+  after(() => rpc.stop());
+
+  test("a connection that sends nothing, or half a line and then nothing, is ended by the server once idle", async () => {
+    const silent = connect(port, "line");
+    const half = connect(port, "line");
+    half.socket.write('{"jsonrpc":"2.0","id":1,"meth');
+    await Promise.all([silent.closed, half.closed]);
+    assert.equal(await half.next(), undefined);
+    const d = connect(port, "line");
+    d.send(PROBE);
+    assert.equal(await d.next(), PROBE_REPLY);
+    d.socket.end();
+  });
+
+  test("a call running longer than the idle timeout keeps its connection: the reply arrives, then idleness ends it", async () => {
+    const c = connect(port, "line");
+    // slow(0.3) keeps the connection silent for 3x the idle timeout: it must survive that
+    c.send(call("slow", [0.3], 7));
+    assert.deepEqual(JSON.parse((await c.next())!), { jsonrpc: "2.0", id: 7, result: 0.3 });
+    await c.closed;
+  });
+
+  test("idleTimeoutMs must be a non-negative integer (BAD_OPTION)", async () => {
+    await assert.rejects(TcpServerTransport.listen({ port: 0 }, { idleTimeoutMs: -1 }), { code: "ERR_SB_BAD_OPTION" });
+  });
+});
