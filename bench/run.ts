@@ -15,6 +15,7 @@ import { installCleanup, killAll, Lines, spawnNode } from "./lib/proc.js";
 import { fmt, table, type Metric } from "./lib/report.js";
 import { BenchServer, cpuMs, LOAD_CPU, SERVER_KINDS, SERVER_LABEL, startServers, stopServers, type ServerKind, type ServerStats } from "./lib/servers.js";
 import { median } from "./lib/stats.js";
+import { jsonrpcScenarios } from "./jsonrpc/scenarios.js";
 import {
   CLIENT_STREAM_COUNT,
   CLIENT_STREAM_SIZE,
@@ -475,10 +476,11 @@ const SCENARIOS: { name: string; run: () => Promise<void> }[] = [
   { name: "client-unary", run: runClientUnary },
   { name: "idle-conns", run: () => runMemory("idle-conns") },
   { name: "held-streams", run: () => runMemory("held-streams") },
+  ...jsonrpcScenarios({ quick: QUICK, tmp, log, out, record, bodyFile }),
 ];
 
 function summary(): string {
-  type Row = [label: string, scenario: string, metric: string, reference: "grpcjs" | "bare", ok: (ratio: number) => boolean];
+  type Row = [label: string, scenario: string, metric: string, reference: "grpcjs" | "bare" | "peer", ok: (ratio: number) => boolean];
   const rows: Row[] = [
     ["unary small: req/s >= 1.7x grpc-js", "unary-small", "req/s", "grpcjs", (v) => v >= 1.7],
     ["unary small: req/s >= 0.90x ceiling", "unary-small", "req/s", "bare", (v) => v >= 0.9],
@@ -487,6 +489,10 @@ function summary(): string {
     ["unary small: server CPU per RPC <= 0.6x grpc-js", "unary-small", "server CPU s / 100k RPCs", "grpcjs", (v) => v <= 0.6],
     ["held streams: RSS per stream <= grpc-js", "held-streams", "RSS KiB / held stream", "grpcjs", (v) => v <= 1],
     ["client: calls/s >= 1.5x grpc-js client", "client-unary", "calls/s", "grpcjs", (v) => v >= 1.5],
+    // "peer": the better of jayson and json-rpc-2.0 in that scenario (bench/jsonrpc/scenarios.ts)
+    ["JSON-RPC HTTP: calls/s >= 1.5x better peer", "jsonrpc-http", "calls/s", "peer", (v) => v >= 1.5],
+    ["JSON-RPC HTTP batch: calls/s >= 1.5x better peer", "jsonrpc-http-batch", "calls/s", "peer", (v) => v >= 1.5],
+    ["JSON-RPC WebSocket: calls/s >= 1.5x better peer", "jsonrpc-ws", "calls/s", "peer", (v) => v >= 1.5],
   ];
   const lines = ["| target | sb | reference | ratio | held |", "|---|---:|---:|---:|---|"];
   for (const [label, scenario, metric, ref, ok] of rows) {

@@ -24,6 +24,12 @@ export interface RPCMethodOptions {
    * answered with -32602 Invalid params carrying that text as `data`.
    */
   validate?: (args: readonly unknown[]) => string | undefined | void;
+  /**
+   * Pass the params as sent (array, object, or `undefined` when absent) as the one argument,
+   * unbound: for methods that read the whole params themselves (the gRPC bridge takes a
+   * request message). `validate` then sees `[params]`.
+   */
+  rawParams?: boolean;
 }
 
 interface Entry {
@@ -31,6 +37,7 @@ interface Entry {
   readonly thisArg: unknown;
   readonly params: readonly ParamSpec[] | undefined;
   readonly validate: RPCMethodOptions["validate"];
+  readonly rawParams: boolean;
 }
 
 const marks = new WeakMap<Function, RPCMethodOptions>();
@@ -86,14 +93,16 @@ export class RPCDispatcher {
     if (typeof name !== "string" || name === "") throw new SwitchboardError(ErrorCode.BAD_HANDLER, "a method needs a name: pass one or use a named function");
     if (this.methods.has(name)) throw new SwitchboardError(ErrorCode.DUPLICATE_METHOD, `method ${JSON.stringify(name)} is already registered`);
     let params: readonly ParamSpec[] | undefined;
-    if (opts.params !== undefined) {
+    if (opts.rawParams === true) {
+      if (opts.params !== undefined) throw new SwitchboardError(ErrorCode.BAD_HANDLER, `method ${JSON.stringify(name)}: rawParams and params exclude each other`);
+    } else if (opts.params !== undefined) {
       const declared = declaredParams(opts.params);
       if (typeof declared === "string") throw new SwitchboardError(ErrorCode.BAD_HANDLER, `method ${JSON.stringify(name)}: ${declared}`);
       params = declared;
     } else {
       params = inferParams(fn);
     }
-    this.methods.set(name, { fn, thisArg, params, validate: opts.validate });
+    this.methods.set(name, { fn, thisArg, params, validate: opts.validate, rawParams: opts.rawParams === true });
     return this;
   }
 
@@ -174,7 +183,7 @@ export class RPCDispatcher {
   async dispatch(request: RPCRequest): Promise<unknown> {
     const entry = this.lookup(request.method);
     if (!entry) throw JSONRPCError.standard(JSONRPCErrorCode.METHOD_NOT_FOUND, `no method ${JSON.stringify(request.method)}`);
-    const args = bindParams(entry.params, request.params);
+    const args = entry.rawParams ? [request.params] : bindParams(entry.params, request.params);
     if (typeof args === "string") throw JSONRPCError.standard(JSONRPCErrorCode.INVALID_PARAMS, args);
     if (entry.validate) {
       let problem: string | undefined | void;

@@ -22,3 +22,4 @@ export * from "./transports/websocket.js";
 export { ZmqClientTransport, ZmqServerTransport, type ZmqClientOptions, type ZmqEnvelope, type ZmqServerOptions } from "./transports/zmq.js";
 export { TcpClientTransport, TcpServerTransport } from "./transports/tcp.js";
 export { StdioClientTransport, StdioServerTransport } from "./transports/stdio.js";
+export { exposeGrpcServer, grpcDispatcher, GRPC_STATUS_CODE_BASE, jsonrpcCodeOfStatus, type GrpcBridgeOptions, type GrpcStatusData } from "./grpc-bridge.js";

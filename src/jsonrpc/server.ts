@@ -41,7 +41,10 @@ export class RPCServer<C = unknown> {
   trace: TraceFunction<C> | undefined;
   spawn: SpawnFunction;
   onError: ServerErrorHandler<C>;
-  private readonly inFlight = new Set<Promise<void>>();
+  // Messages handed to spawn and not yet answered, and who waits for that count to reach 0
+  // (a counter, not a promise per message: this is on every call's path).
+  private inFlight = 0;
+  private idle: (() => void)[] = [];
 
   constructor(
     readonly transport: ServerTransport<C>,
@@ -63,19 +66,8 @@ export class RPCServer<C = unknown> {
     if (incoming === undefined) return false;
     const { context, message } = incoming;
     this.callTrace("-->", context, message);
-    let done!: () => void;
-    const settled = new Promise<void>((resolve) => (done = resolve));
-    this.inFlight.add(settled);
-    const run = async (): Promise<void> => {
-      try {
-        await this.handle(context, message);
-      } catch (e) {
-        this.report(e, context);
-      } finally {
-        this.inFlight.delete(settled);
-        done();
-      }
-    };
+    this.inFlight++;
+    const run = this.runner(context, message);
     try {
       this.spawn(run);
     } catch (e) {
@@ -84,6 +76,31 @@ export class RPCServer<C = unknown> {
       void run();
     }
     return true;
+  }
+
+  /** What spawn gets: runs the message at most once, whatever a spawn hook does (the in-flight count must stay exact). */
+  private runner(context: C, message: Uint8Array): () => Promise<void> {
+    let started = false;
+    return () => {
+      if (started) return Promise.resolve();
+      started = true;
+      return this.run(context, message);
+    };
+  }
+
+  /** handle(), never rejecting, and counted out of inFlight when done. */
+  private async run(context: C, message: Uint8Array): Promise<void> {
+    try {
+      await this.handle(context, message);
+    } catch (e) {
+      this.report(e, context);
+    } finally {
+      if (--this.inFlight === 0 && this.idle.length > 0) {
+        const waiters = this.idle;
+        this.idle = [];
+        for (const w of waiters) w();
+      }
+    }
   }
 
   /**
@@ -95,7 +112,7 @@ export class RPCServer<C = unknown> {
     try {
       while (await this.receiveOneMessage());
     } finally {
-      while (this.inFlight.size > 0) await Promise.all(this.inFlight);
+      while (this.inFlight > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
     }
   }
 
@@ -104,11 +121,18 @@ export class RPCServer<C = unknown> {
     let reply: Uint8Array;
     try {
       const parsed = this.protocol.parseRequest(message);
-      const responses = await Promise.all(parsed.entries.map((entry) => this.answer(entry)));
-      reply = this.protocol.serializeReply(
-        responses.filter((r): r is RPCResponse => r !== undefined),
-        parsed.batch,
-      );
+      const { entries } = parsed;
+      if (entries.length === 1) {
+        // the common case, one call, without the batch's arrays and Promise.all
+        const response = await this.answer(entries[0]!);
+        reply = this.protocol.serializeReply(response === undefined ? [] : [response], parsed.batch);
+      } else {
+        const responses = await Promise.all(entries.map((entry) => this.answer(entry)));
+        reply = this.protocol.serializeReply(
+          responses.filter((r): r is RPCResponse => r !== undefined),
+          parsed.batch,
+        );
+      }
     } catch (e) {
       // only a faulty protocol implementation gets here; the client still gets its one reply
       this.report(e, context);

@@ -12,7 +12,8 @@ import type { RecvRequestHandler, ServerEvents } from "../call/events.js";
 import { ErrorCode, SwitchboardError } from "../errors.js";
 import { EventBus, eventFields, type EventTarget } from "../events.js";
 import { createStreamListener, type DispatchCore } from "../grpc/dispatch.js";
-import { isUnaryRequest, type MethodDefinition } from "../service/method.js";
+import type { Metadata } from "../metadata.js";
+import { isUnaryRequest, type CallHandler, type MethodDefinition } from "../service/method.js";
 import type { GenericRpcHandler, RpcMethodHandler } from "../service/raw.js";
 import { Router, type ServiceInterceptor } from "../service/router.js";
 import { typedMethods, type ServiceImpl, type StreamServiceImpl } from "../service/typed.js";
@@ -23,7 +24,7 @@ import { ServerCredentials } from "./credentials.js";
 import { isCallAbort, report, reportServerErrors } from "./error-report.js";
 import { IdleSweep } from "./idle-sweep.js";
 import { bindListener, http2Settings, type Listener, type ListenOptions } from "./listener.js";
-import { resolveOptions, type ResolvedServerOptions, type ServerOptions } from "./options.js";
+import { resolveOptions, type ResolvedServerOptions, type ServerErrorHook, type ServerOptions } from "./options.js";
 import { sessionInfo } from "./session-info.js";
 import { setUpSession } from "./session-setup.js";
 import { listenOptions, startTarget, type StartOptions } from "./start-options.js";
@@ -31,6 +32,24 @@ import { ignoreError, isThenable, waitFor } from "./util.js";
 
 
 type State = "new" | "serving" | "stopping" | "stopped";
+
+/**
+ * @internal What another front of the same server (the JSON-RPC bridge) needs to run its
+ * methods without HTTP/2, so that they behave as for gRPC calls: the same lookup (generic
+ * handlers, service interceptors), interceptor chain and error policy.
+ */
+export interface LocalCallPath {
+  /** The registered methods. */
+  definitions(): Iterable<MethodDefinition>;
+  /** The method serving a path, found as for a gRPC call. */
+  lookup(path: string, metadata: () => Metadata): MethodDefinition | undefined;
+  /** Runs a handler inside the server's interceptors. */
+  readonly run: (call: ServerCall, handler: CallHandler) => Promise<void> | void;
+  readonly onError: ServerErrorHook | undefined;
+  readonly exposeErrors: boolean;
+  /** stop() has begun: new calls are refused. */
+  stopping(): boolean;
+}
 
 /**
  * A gRPC server on node:http2 (grpcio `server()`, grpclib `Server`): register
@@ -128,6 +147,18 @@ export class Server implements AsyncDisposable, EventTarget<ServerEvents> {
   /** The typed services registered so far, in registration order. */
   get services(): readonly DescService[] {
     return this.typedServices;
+  }
+
+  /** @internal The call path without HTTP/2, for another front of this server (see LocalCallPath). */
+  localCallPath(): LocalCallPath {
+    return {
+      definitions: () => this.router.definitions(),
+      lookup: (path, metadata) => this.router.lookup(path, metadata),
+      run: this.runHandler,
+      onError: this.options.onError,
+      exposeErrors: this.options.exposeErrors,
+      stopping: () => this.isStopping(),
+    };
   }
 
   /** Runs `fn` when stop() begins, before new calls are refused (health flips to NOT_SERVING here). */

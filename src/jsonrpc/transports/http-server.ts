@@ -16,6 +16,15 @@ export interface HttpRequestContext {
   readonly response: http.ServerResponse;
 }
 
+/** The context of one request as this transport makes it: whether it was answered travels with it. */
+class Route implements HttpRequestContext {
+  replied = false;
+  constructor(
+    readonly request: http.IncomingMessage,
+    readonly response: http.ServerResponse,
+  ) {}
+}
+
 /** CORS as tinyrpc's WSGI transport does it: preflight answered, the origin echoed on replies. */
 export interface HttpCorsOptions {
   /** `Access-Control-Allow-Origin` value, e.g. `"*"` or `"https://app.example"`. */
@@ -125,8 +134,12 @@ export class HttpServerTransport implements ServerTransport<HttpRequestContext> 
   }
 
   async sendReply(context: HttpRequestContext, reply: Uint8Array): Promise<void> {
-    if (this.#replied.has(context)) throw new SwitchboardError(ErrorCode.TRANSPORT, "sendReply called twice for one HTTP request");
-    this.#replied.add(context);
+    // Our own contexts carry the flag; a WeakSet covers any other object passed in.
+    if (context instanceof Route ? context.replied : this.#replied.has(context)) {
+      throw new SwitchboardError(ErrorCode.TRANSPORT, "sendReply called twice for one HTTP request");
+    }
+    if (context instanceof Route) context.replied = true;
+    else this.#replied.add(context);
     const res = context.response;
     // The client left before its answer: there is nobody to tell, and that is not an error.
     if (res.destroyed || res.writableEnded) return;
@@ -142,7 +155,10 @@ export class HttpServerTransport implements ServerTransport<HttpRequestContext> 
     headers["content-type"] = this.#contentType;
     headers["content-length"] = reply.length;
     res.writeHead(200, headers);
-    await finished(res, () => res.end(reply));
+    // A small reply goes out as a latin1 string (byte for byte the same): node:http then sends
+    // it in one piece with the header instead of as a separate buffer, one write per reply.
+    if (reply.length <= SMALL_REPLY) await finished(res, () => res.end(latin1(reply), "latin1"));
+    else await finished(res, () => res.end(reply));
   }
 
   /**
@@ -178,8 +194,8 @@ export class HttpServerTransport implements ServerTransport<HttpRequestContext> 
 
   #onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     // A client that disconnects mid-body surfaces as a request error; it only means "gone".
-    req.on("error", () => {});
-    res.on("error", () => {});
+    req.on("error", ignore);
+    res.on("error", ignore);
     if (this.#path !== undefined && pathOf(req.url) !== this.#path) return plain(res, 404, "Not Found");
     if (req.method === "OPTIONS") return this.#options(res);
     if (req.method !== "POST") {
@@ -198,29 +214,31 @@ export class HttpServerTransport implements ServerTransport<HttpRequestContext> 
   #readBody(req: http.IncomingMessage, res: http.ServerResponse): void {
     const chunks: Buffer[] = [];
     let size = 0;
-    const onData = (chunk: Buffer): void => {
+    // Once refused, both listeners stay but do nothing (cheaper per request than named
+    // listeners that remove themselves); #tooLarge drains the rest.
+    let refused = false;
+    req.on("data", (chunk: Buffer) => {
+      if (refused) return;
       size += chunk.length;
       if (size > this.#max) {
-        req.off("data", onData);
-        req.off("end", onEnd);
+        refused = true;
         chunks.length = 0;
         this.#tooLarge(req, res, size);
         return;
       }
       chunks.push(chunk);
-    };
-    const onEnd = (): void => {
+    });
+    req.on("end", () => {
+      if (refused) return;
       // Concatenate once and hand over bytes: decoding per chunk would split multi-byte characters.
       const message = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-      const context: HttpRequestContext = { request: req, response: res };
-      if (!this.#inbox.push({ context, message })) {
+      if (!this.#inbox.push({ context: new Route(req, res), message })) {
         res.setHeader("connection", "close");
         plain(res, 503, "Server is shutting down");
       }
-    };
-    req.on("data", onData);
-    req.on("end", onEnd);
+    });
   }
+
 
   /**
    * 413 once the client has sent its whole body (read and discarded, bounded): node:http closes
@@ -273,16 +291,22 @@ function plain(res: http.ServerResponse, status: number, text: string): void {
   res.end(body);
 }
 
-/** Runs `end` and resolves once the response is flushed or its connection is gone. */
+function ignore(): void {}
+
+const SMALL_REPLY = 16 * 1024;
+
+function latin1(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("latin1");
+}
+
+/**
+ * Runs `end` and resolves once the response is flushed or its connection is gone: a
+ * ServerResponse emits `close` in both cases (after `finish` when it completed), so one
+ * listener covers both.
+ */
 function finished(res: http.ServerResponse, end: () => void): Promise<void> {
   return new Promise((resolve) => {
-    const done = (): void => {
-      res.off("finish", done);
-      res.off("close", done);
-      resolve();
-    };
-    res.on("finish", done);
-    res.on("close", done);
+    res.once("close", resolve);
     end();
   });
 }

@@ -6,7 +6,7 @@
 // that pipelines can still pair reply N with request N.
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Duplex } from "node:stream";
+import type { Duplex, Writable } from "node:stream";
 import { WebSocket, WebSocketServer, type RawData } from "ws";
 import { ErrorCode, SwitchboardError } from "../../errors.js";
 import { DEFAULT_MAX_MESSAGE_BYTES, type IncomingMessage, type ServerTransport } from "../transport.js";
@@ -56,6 +56,8 @@ interface Connection {
   nextToSend: number;
   /** Replies handed to the socket and flushed (ws's send callback ran): what backpressure counts. */
   flushed: number;
+  /** The TCP socket under `socket` while its writes are corked (see `corkUntilIdle`). */
+  corked: Writable | undefined;
   readonly ready: Map<number, { reply: Uint8Array; binary: boolean }>;
 }
 
@@ -135,14 +137,36 @@ export class WebSocketServerTransport implements ServerTransport<WebSocketMessag
     // The connection is gone: nobody is left to answer, which is not an error.
     if (!conn) return;
     const binary = this.#replyFrame === "as-request" ? context.binary : this.#replyFrame === "binary";
-    conn.ready.set(context.sequence, { reply, binary });
-    const sends: Promise<void>[] = [];
+    if (context.sequence !== conn.nextToSend) {
+      // an earlier reply is not out yet: this one leaves right after it, from that sendReply
+      conn.ready.set(context.sequence, { reply, binary });
+      return;
+    }
+    conn.nextToSend++;
+    const first = this.#send(conn, reply, binary);
+    if (conn.ready.size === 0) return first;
+    const sends = [first];
     for (let next = conn.ready.get(conn.nextToSend); next; next = conn.ready.get(conn.nextToSend)) {
       conn.ready.delete(conn.nextToSend);
       conn.nextToSend++;
-      sends.push(send(conn.socket, next.reply, next.binary).then(() => this.#flushed(conn)));
+      sends.push(this.#send(conn, next.reply, next.binary));
     }
     await Promise.all(sends);
+  }
+
+  /** Hands one reply to ws; resolves when it is flushed (or the socket is gone). */
+  #send(conn: Connection, data: Uint8Array, binary: boolean): Promise<void> {
+    const ws = conn.socket;
+    if (ws.readyState !== WebSocket.OPEN) return Promise.resolve();
+    // more requests of this connection still unanswered: their replies may join this one
+    if (conn.nextSequence > conn.nextToSend) corkUntilIdle(conn);
+    // A send that fails because the peer just left is reported by the socket's error/close events.
+    return new Promise((resolve) =>
+      ws.send(data, { binary }, () => {
+        this.#flushed(conn);
+        resolve();
+      }),
+    );
   }
 
   /** One reply left our buffers: resume reading once fewer than maxPending are outstanding. */
@@ -196,7 +220,7 @@ export class WebSocketServerTransport implements ServerTransport<WebSocketMessag
   };
 
   #onConnection(ws: WebSocket, request: http.IncomingMessage): void {
-    const conn: Connection = { socket: ws, nextSequence: 0, nextToSend: 0, flushed: 0, ready: new Map() };
+    const conn: Connection = { socket: ws, nextSequence: 0, nextToSend: 0, flushed: 0, ready: new Map(), corked: undefined };
     this.#connections.set(ws, conn);
     // ws reports oversized messages (1009), bad UTF-8 (1007) and socket failures here, then
     // closes the connection with that code: the peer learns it from the close frame.
@@ -212,10 +236,27 @@ export class WebSocketServerTransport implements ServerTransport<WebSocketMessag
   }
 }
 
-function send(ws: WebSocket, data: Uint8Array, binary: boolean): Promise<void> {
-  if (ws.readyState !== WebSocket.OPEN) return Promise.resolve();
-  // A send that fails because the peer just left is reported by the socket's error/close events.
-  return new Promise((resolve) => ws.send(data, { binary }, () => resolve()));
+/**
+ * Replies that become ready in the same turn of the event loop (a client pipelining several
+ * requests gets them answered from one read) leave in one write instead of one syscall each:
+ * while a connection has more requests unanswered, its TCP socket is corked at a reply and
+ * uncorked once the current I/O callback and its microtasks are done (setImmediate), which
+ * adds no waiting of its own. A lone request's reply is written at once.
+ * `ws` keeps the socket private; without it the replies simply go out one write each.
+ */
+function corkUntilIdle(conn: Connection): void {
+  if (conn.corked || conn.socket.readyState !== WebSocket.OPEN) return;
+  const socket = (conn.socket as unknown as { _socket?: Writable })._socket;
+  if (!socket || typeof socket.cork !== "function") return;
+  socket.cork();
+  conn.corked = socket;
+  setImmediate(uncork, conn);
+}
+
+function uncork(conn: Connection): void {
+  const socket = conn.corked;
+  conn.corked = undefined;
+  socket?.uncork();
 }
 
 function toBytes(data: RawData): Uint8Array {
