@@ -166,8 +166,8 @@ describe("parse errors -> -32700 id null", () => {
   test("empty message -> -32700", async () => {
     assert.equal(JSON.parse(await h.send("")).error.code, -32700);
   });
-  test("unterminated deep nesting -> -32700", async () => {
-    assert.equal(JSON.parse(await h.send("[".repeat(200_000))).error.code, -32700);
+  test("unterminated nesting within maxDepth -> -32700", async () => {
+    assert.equal(JSON.parse(await h.send("[".repeat(999))).error.code, -32700);
   });
 });
 
@@ -184,10 +184,15 @@ describe("responses", () => {
       assert.deepEqual([r.id, r.error.code, r.error.message], ["k", -32603, "Internal error"]);
     });
   }
-  test("deeply nested params echoed: -32603 rather than a crash", async () => {
+  test("deeply nested params echoed (maxDepth raised): -32603 rather than a crash", async () => {
     const depth = 200_000;
-    const r = JSON.parse(await h.send(`{"jsonrpc":"2.0","method":"echo","params":[${"[".repeat(depth)}${"]".repeat(depth)}],"id":1}`));
-    assert.deepEqual([r.id, r.error.code], [1, -32603]);
+    const deep = startServer(exampleDispatcher().dispatcher, { protocol: { maxDepth: 1_000_000 } });
+    try {
+      const r = JSON.parse(await deep.send(`{"jsonrpc":"2.0","method":"echo","params":[${"[".repeat(depth)}${"]".repeat(depth)}],"id":1}`));
+      assert.deepEqual([r.id, r.error.code], [1, -32603]);
+    } finally {
+      await deep.stop();
+    }
   });
   test("lone surrogates and non-ASCII survive the round trip", async () => {
     const r = JSON.parse(await h.send('{"jsonrpc":"2.0","method":"echo","params":["\\ud800 x \\udfff é 😀"],"id":1}'));

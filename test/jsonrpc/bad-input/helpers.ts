@@ -115,7 +115,7 @@ export const BAD_MESSAGES: readonly { readonly label: string; readonly body: Buf
   { label: "a bare number", body: enc("42"), code: -32600, data: /must be an object/ },
   { label: "an object id", body: enc('{"jsonrpc":"2.0","method":"echo","params":[1],"id":{"a":1}}'), code: -32600, data: /id must be/ },
   { label: "an id overflowing to Infinity (1e400)", body: enc('{"jsonrpc":"2.0","method":"echo","params":[1],"id":1e400}'), code: -32600, data: /id must be/ },
-  { label: "100k nested arrays as the id", body: enc(`{"jsonrpc":"2.0","method":"echo","id":${"[".repeat(100_000)}${"]".repeat(100_000)}}`), code: -32600, data: /id must be/ },
+  { label: "100k nested arrays as the id", body: enc(`{"jsonrpc":"2.0","method":"echo","id":${"[".repeat(100_000)}${"]".repeat(100_000)}}`), code: -32600, data: /nests deeper than maxDepth 1000/ },
   { label: "a batch of 11 (over maxBatchLength 10)", body: enc(`[${Array.from({ length: 11 }, (_, i) => call("echo", [i], i)).join(",")}]`), code: -32600, data: /batch of 11 requests exceeds maxBatchLength 10/ },
   { label: "a batch of 200k entries (far over maxBatchLength)", body: enc(`[${Array(200_000).fill("1").join(",")}]`), code: -32600, data: /batch of 200000 requests exceeds maxBatchLength 10/ },
 ];

@@ -3,10 +3,11 @@
 // that collide with Object.prototype. Each case checks the exact answer and that the same
 // server then answers a normal request. (The basic shapes are in protocol-conformance.test.ts.)
 //
-// Depth rule: none is needed. V8's JSON.parse is not recursive, so even the deepest message
-// that fits in 4 MiB (2M nested arrays) parses; what is recursive afterwards (JSON.stringify of
-// a result, structuredClone to a worker) throws RangeError, which RPCServer turns into an error
-// response for that request (-32603 for an unencodable result, see protocol-conformance).
+// Depth rule: JSONRPCProtocol refuses messages nesting deeper than maxDepth (default 1000)
+// with -32600 before parsing: V8's JSON.parse copes with any depth, but the deepest message
+// that fits in 4 MiB (2M nested arrays) costs it about 1.5 s of CPU. Within the limit, what is
+// recursive after parsing (JSON.stringify of a result, structuredClone to a worker) may throw
+// RangeError, which RPCServer turns into an error response for that request only.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { DEFAULT_MAX_BATCH_LENGTH } from "../../../src/jsonrpc/index.js";
@@ -28,30 +29,42 @@ async function stillServing(): Promise<void> {
 
 const nestedArrays = (depth: number) => "[".repeat(depth) + "]".repeat(depth);
 
-describe("deep nesting: answered, never a stack overflow", () => {
-  test("100k nested arrays as the whole message -> a batch of one -32600 entry (id null)", async () => {
-    const r = JSON.parse(await h.send(nestedArrays(100_000)));
-    assert.equal(r.length, 1);
-    assertError(JSON.stringify(r[0]), -32600);
+describe("deep nesting: refused before parsing past maxDepth, never a stack overflow", () => {
+  const tooDeep = (r: { error: { code: number; data: string }; id: unknown }) => {
+    assert.deepEqual([r.id, r.error.code], [null, -32600]);
+    assert.equal(r.error.data, "message nests deeper than maxDepth 1000");
+  };
+
+  test("100k nested arrays as the whole message -> one -32600 (id null, data names maxDepth)", async () => {
+    tooDeep(JSON.parse(await h.send(nestedArrays(100_000))));
     await stillServing();
   });
 
-  test("the deepest message within the 4 MiB default (2M nested arrays) -> [-32600]", async () => {
-    const r = JSON.parse(await h.send(nestedArrays(2 * 1024 * 1024 - 1)));
-    assert.equal(r.length, 1);
-    assert.equal(r[0].error.code, -32600);
+  test("the deepest message within the 4 MiB default (2M nested arrays) -> -32600 without parsing it", async () => {
+    tooDeep(JSON.parse(await h.send(nestedArrays(2 * 1024 * 1024 - 1))));
     await stillServing();
   });
 
-  test("100k nested objects as named params of a method without that parameter -> -32602 with the request id", async () => {
+  test("100k nested objects as named params -> -32600; brackets inside strings do not count", async () => {
     const params = '{"a":'.repeat(100_000) + "1" + "}".repeat(100_000);
-    const error = assertError(await h.send(`{"jsonrpc":"2.0","method":"notify_count","params":${params},"id":7}`), -32602, 7);
-    assert.equal(error.message, "Invalid params");
+    tooDeep(JSON.parse(await h.send(`{"jsonrpc":"2.0","method":"notify_count","params":${params},"id":7}`)));
+    const text = JSON.stringify("[".repeat(5000) + '\\"{'.repeat(500));
+    const r = JSON.parse(await h.send(`{"jsonrpc":"2.0","method":"echo","params":[${text}],"id":8}`));
+    assert.equal(r.result, JSON.parse(text));
     await stillServing();
   });
 
-  test("100k nested arrays as a notification's params -> empty reply (the echo's encoding failure is not sent)", async () => {
-    assert.equal(await h.send(`{"jsonrpc":"2.0","method":"echo","params":[${nestedArrays(100_000)}]}`), "");
+  test("exactly maxDepth deep is parsed and answered; one more is refused", async () => {
+    // the request object is level 1, params level 2: 998 more arrays make 1000
+    const at = (extra: number) => `{"jsonrpc":"2.0","method":"echo","params":[${nestedArrays(extra)}],"id":9}`;
+    const r = JSON.parse(await h.send(at(998)));
+    assert.equal(r.id, 9);
+    assert.ok(Array.isArray(r.result));
+    tooDeep(JSON.parse(await h.send(at(999))));
+  });
+
+  test("a notification nesting too deep gets the -32600 (its id could not be read)", async () => {
+    tooDeep(JSON.parse(await h.send(`{"jsonrpc":"2.0","method":"echo","params":[${nestedArrays(100_000)}]}`)));
     await stillServing();
   });
 });
