@@ -16,6 +16,7 @@ import { Code, fromError, RpcError, statusOf, type Status } from "../status.js";
 import { eventFields, type EventBus } from "../events.js";
 import type { AuthContext, ServerStream, TrailingStatus } from "./context.js";
 import type { ServerEvents } from "./events.js";
+import { abortError, statusError } from "./abort.js";
 
 /** Server-wide settings and bookkeeping a call needs. */
 export interface CallEnv {
@@ -215,18 +216,11 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
   }
 
   abort(code: Code, details = "", options: { metadata?: MetadataInit; details?: readonly DetailInput[] } = {}): never {
-    throw new RpcError(code, details, {
-      metadata: options.metadata === undefined ? undefined : new Metadata(options.metadata),
-      details: options.details,
-    });
+    throw abortError(code, details, options);
   }
 
   abortWithStatus(status: Status & { metadata?: MetadataInit }): never {
-    throw new RpcError(status.code, status.message, {
-      metadata: status.metadata === undefined ? undefined : new Metadata(status.metadata),
-      details: status.details,
-      statusDetailsBin: status.statusDetailsBin,
-    });
+    throw statusError(status);
   }
 
   setCode(code: Code): void {

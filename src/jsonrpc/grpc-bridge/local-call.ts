@@ -15,6 +15,7 @@ import { isCallAbort, report } from "../../server/error-report.js";
 import type { LocalCallPath } from "../../server/server.js";
 import type { MethodDefinition, MethodInfo } from "../../service/method.js";
 import { Code, fromError, RpcError, statusOf, type Status } from "../../status.js";
+import { abortError, statusError } from "../../call/abort.js";
 
 /** How a bridged call ended: the response JSON (one message or the list), or a non-OK status. */
 export type LocalOutcome = { readonly ok: true; readonly responses: JsonValue[] } | { readonly ok: false; readonly status: Status; readonly cause: unknown };
@@ -153,18 +154,11 @@ export class LocalCall<Req = unknown, Res = unknown> implements ServerStream<Req
   }
 
   abort(code: Code, details = "", options: { metadata?: MetadataInit; details?: readonly DetailInput[] } = {}): never {
-    throw new RpcError(code, details, {
-      metadata: options.metadata === undefined ? undefined : new Metadata(options.metadata),
-      details: options.details,
-    });
+    throw abortError(code, details, options);
   }
 
   abortWithStatus(status: Status & { metadata?: MetadataInit }): never {
-    throw new RpcError(status.code, status.message, {
-      metadata: status.metadata === undefined ? undefined : new Metadata(status.metadata),
-      details: status.details,
-      statusDetailsBin: status.statusDetailsBin,
-    });
+    throw statusError(status);
   }
 
   setCode(code: Code): void {
