@@ -3,6 +3,7 @@ export { JSONRPCError, JSONRPCErrorCode, toJSONRPCError } from "./errors.js";
 export type { ParsedEntry, ParsedMessage, ParsedReply, RequestId, RPCErrorResponse, RPCParams, RPCProtocol, RPCRequest, RPCResponse, RPCResultResponse } from "./protocol.js";
 export { DEFAULT_MAX_BATCH_LENGTH, DEFAULT_MAX_DEPTH, JSONRPCProtocol, type JSONRPCProtocolOptions } from "./json-protocol.js";
 export { MSGPACKRPCProtocol, msgpackTooLargeReply, type MSGPACKRPCProtocolOptions } from "./msgpack-protocol.js";
+export type { MsgpackExtensionCodec } from "./msgpack/codec.js";
 export { publicOptions, RPCDispatcher, rpcPublic, type RPCMethodOptions } from "./dispatcher.js";
 export { RPCServer, type RPCServerOptions, type ServerErrorHandler, type SpawnFunction, type TraceDirection, type TraceFunction } from "./server.js";
 export { workerMethod } from "./worker-method.js";

@@ -29,10 +29,9 @@
 // A response may carry msgid nil only with an error (the request's msgid was unknown).
 //
 // Values: see msgpack/codec.ts (bigint beyond 2^53, bin <-> Uint8Array, timestamp <-> Date).
-import type { ExtensionCodecType } from "@msgpack/msgpack";
 import { ErrorCode, SwitchboardError } from "../errors.js";
 import { JSONRPCError, JSONRPCErrorCode } from "./errors.js";
-import { MsgpackCodec, type Decoded } from "./msgpack/codec.js";
+import { MsgpackCodec, type Decoded, type MsgpackExtensionCodec } from "./msgpack/codec.js";
 import { isIntegerAt, uint32At, type ScanLimits } from "./msgpack/scan.js";
 import type { ParsedEntry, ParsedMessage, ParsedReply, RequestId, RPCErrorResponse, RPCParams, RPCProtocol, RPCRequest, RPCResponse } from "./protocol.js";
 import { DEFAULT_MAX_MESSAGE_BYTES } from "./transport.js";
@@ -50,8 +49,8 @@ export interface MSGPACKRPCProtocolOptions {
   maxArrayLength?: number;
   /** Most entries of one map. Default 1048576. */
   maxMapLength?: number;
-  /** Extension types beyond the timestamp (unhandled ones pass as ExtData). */
-  extensionCodec?: ExtensionCodecType<undefined>;
+  /** Extension types beyond the timestamp (unhandled ones pass as ExtData): an @msgpack/msgpack `ExtensionCodec`. */
+  extensionCodec?: MsgpackExtensionCodec;
   /** `"include"` (default): error data as a third element; `"omit"`: errors are exactly `[code, message]`. */
   errorData?: "include" | "omit";
   /** The client's first msgid (default 1); ids then count up and wrap from 2^32-1 to 0. */

@@ -11,8 +11,18 @@
 import { Decoder, Encoder, ExtData, type ExtensionCodecType } from "@msgpack/msgpack";
 import { scan, type ScanLimits, type ScanResult } from "./scan.js";
 
+/**
+ * What an @msgpack/msgpack `ExtensionCodec` is, declared here: the library's own declaration
+ * files name `BufferSource`, a DOM type, so a consumer compiling our types with
+ * `skipLibCheck: false` and no DOM lib would fail if our public types imported them.
+ */
+export interface MsgpackExtensionCodec {
+  tryToEncode(object: unknown, context: undefined): { readonly type: number; readonly data: Uint8Array | ((pos: number) => Uint8Array) } | null;
+  decode(data: Uint8Array, extType: number, context: undefined): unknown;
+}
+
 export interface CodecOptions extends ScanLimits {
-  readonly extensionCodec: ExtensionCodecType<undefined> | undefined;
+  readonly extensionCodec: MsgpackExtensionCodec | undefined;
 }
 
 export type Decoded = { readonly ok: true; readonly value: unknown; readonly scan: ScanResult } | { readonly ok: false; readonly scan: ScanResult; readonly detail: string };
@@ -35,7 +45,8 @@ export class MsgpackCodec {
   private readonly bigEncoder: Encoder;
 
   constructor(readonly options: CodecOptions) {
-    const ext = options.extensionCodec === undefined ? {} : { extensionCodec: options.extensionCodec };
+    // an ExtensionCodec satisfies MsgpackExtensionCodec; the library's type adds only an optional brand
+    const ext = options.extensionCodec === undefined ? {} : { extensionCodec: options.extensionCodec as ExtensionCodecType<undefined> };
     this.decoder = new Decoder({
       ...ext,
       useBigInt64: true,
