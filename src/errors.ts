@@ -35,6 +35,17 @@ export const ErrorCode = {
   TRANSPORT: "ERR_SB_TRANSPORT",
   MESSAGE_TOO_LARGE: "ERR_SB_MESSAGE_TOO_LARGE",
   BAD_REPLY: "ERR_SB_BAD_REPLY",
+  // RPyC front (src/rpyc)
+  /** The peer sent bytes that are not RPyC: a bad frame, bad brine or a malformed message. */
+  RPYC_PROTOCOL: "ERR_SB_RPYC_PROTOCOL",
+  /** The RPyC connection is closed. */
+  RPYC_CLOSED: "ERR_SB_RPYC_CLOSED",
+  /** The peer did not answer an RPyC request within syncRequestTimeout. */
+  RPYC_TIMEOUT: "ERR_SB_RPYC_TIMEOUT",
+  /** Authentication of an RPyC connection failed. */
+  RPYC_AUTH: "ERR_SB_RPYC_AUTH",
+  /** Registry: no server of that service name was found. */
+  RPYC_DISCOVERY: "ERR_SB_RPYC_DISCOVERY",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
