@@ -23,6 +23,7 @@ const DOCS = [
   "docs/health-reflection.md",
   "docs/jsonrpc.md",
   "docs/performance.md",
+  "docs/rpyc.md",
   "docs/sros.md",
 ];
 
@@ -66,7 +67,11 @@ before(async () => {
         noEmit: true,
         // The inherited outDir would confine inputs to this folder; the library lives elsewhere.
         rootDir: "/",
-        paths: { switchboard: [path.join(ROOT, "src", "index.ts")], "switchboard/sros": [path.join(ROOT, "src", "sros", "index.ts")] },
+        paths: {
+          switchboard: [path.join(ROOT, "src", "index.ts")],
+          "switchboard/sros": [path.join(ROOT, "src", "sros", "index.ts")],
+          "switchboard/rpyc": [path.join(ROOT, "src", "rpyc", "index.ts")],
+        },
       },
       include: ["*.ts"],
     }),
