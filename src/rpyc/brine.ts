@@ -145,12 +145,25 @@ class Writer {
       this.byte(v + IMM_BIAS);
       return;
     }
-    // A safe integer prints without exponent and has at most 17 characters.
-    const s = String(v);
-    this.ensure(2 + s.length);
-    this.buf[this.pos++] = TAG_INT_L1;
-    this.buf[this.pos++] = s.length;
-    this.ascii(s);
+    // Digits written by hand: String(n) of a non-small integer costs several times more, and
+    // ids (ints above 2**31) are in nearly every message. A safe integer has at most 16 digits.
+    const neg = v < 0;
+    let a = neg ? -v : v;
+    let digits = 1;
+    for (let t = a; t >= 10; t = Math.floor(t / 10)) digits++;
+    const len = neg ? digits + 1 : digits;
+    this.ensure(2 + len);
+    const buf = this.buf;
+    buf[this.pos] = TAG_INT_L1;
+    buf[this.pos + 1] = len;
+    if (neg) buf[this.pos + 2] = 0x2d;
+    const end = this.pos + 2 + len;
+    for (let p = end - 1; p >= end - digits; p--) {
+      const q = Math.floor(a / 10);
+      buf[p] = 0x30 + (a - q * 10);
+      a = q;
+    }
+    this.pos = end;
   }
 
   bigint(v: bigint): void {

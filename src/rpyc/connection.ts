@@ -73,6 +73,12 @@ export interface ConnectionOptions {
 
 /** Pauses reading when this much reply data waits to be written (a peer that does not read). */
 const WRITE_HIGH_WATER = 4 * 1024 * 1024;
+/**
+ * Read bytes reach the decoder in slices of at most this size, and no further slice is decoded
+ * while replies back up: a zlib frame inflates up to ~1000x, so one 64 KiB read of small
+ * compressed requests could otherwise produce ~64 MiB of replies for a peer that never reads.
+ */
+const FEED_SLICE = 8 * 1024;
 
 export class Connection implements NetrefOwner {
   readonly config: ProtocolConfig;
@@ -87,6 +93,10 @@ export class Connection implements NetrefOwner {
   private readonly closedPromise: Promise<void>;
   private resolveClosed!: () => void;
   private corked = false;
+  /** Read bytes not yet decoded (kept while the peer is not reading our replies). */
+  private unread: Buffer | undefined;
+  /** Our replies wait beyond WRITE_HIGH_WATER: reading and decoding stop until 'drain'. */
+  private writeBlocked = false;
 
   constructor(
     readonly stream: Duplex,
@@ -112,6 +122,11 @@ export class Connection implements NetrefOwner {
     return this.objects.size;
   }
 
+  /** Whether the peer still holds `obj`: we sent it and the peer has not released it. */
+  holds(obj: object): boolean {
+    return this.objects.has(obj);
+  }
+
   /** How many proxies of the peer's objects are alive here. */
   get proxyCount(): number {
     return this.proxies.size;
@@ -125,6 +140,11 @@ export class Connection implements NetrefOwner {
     s.on("error", (err) => this.fail(err));
     s.on("close", () => this.cleanup());
     s.on("end", () => this.cleanup());
+    // the stream may have ended before we listened: its events are gone
+    if (s.destroyed || s.readableEnded) {
+      this.cleanup();
+      return;
+    }
     s.pause();
     const root = this.localRoot as ConnectionRoot;
     try {
@@ -137,7 +157,10 @@ export class Connection implements NetrefOwner {
     if (this.closedFlag) return;
     s.on("data", (chunk: Buffer) => this.onData(chunk));
     s.on("drain", () => {
-      if (!this.closedFlag) s.resume();
+      if (this.closedFlag || !this.writeBlocked) return;
+      this.writeBlocked = false;
+      this.pump();
+      if (!this.writeBlocked && !this.closedFlag) s.resume();
     });
     s.resume();
   }
@@ -183,6 +206,21 @@ export class Connection implements NetrefOwner {
   // ---- incoming ----
 
   private onData(chunk: Buffer): void {
+    this.unread = this.unread === undefined ? chunk : Buffer.concat([this.unread, chunk]);
+    this.pump();
+  }
+
+  /** Decodes and dispatches read bytes slice by slice until they are used up or replies back up. */
+  private pump(): void {
+    while (this.unread !== undefined && !this.closedFlag && !this.writeBlocked) {
+      const all = this.unread;
+      const slice = all.length > FEED_SLICE ? all.subarray(0, FEED_SLICE) : all;
+      this.unread = slice === all ? undefined : all.subarray(FEED_SLICE);
+      this.feed(slice);
+    }
+  }
+
+  private feed(chunk: Buffer): void {
     let payloads: Buffer[];
     try {
       payloads = this.decoder.push(chunk);
@@ -270,8 +308,11 @@ export class Connection implements NetrefOwner {
     const s = this.stream;
     if (s.destroyed || s.writableEnded) return;
     s.write(frame);
-    // a peer that sends but does not read: stop reading until it drains
-    if (s.writableLength > WRITE_HIGH_WATER && !s.isPaused()) s.pause();
+    // a peer that sends but does not read: stop reading (and decoding) until it drains
+    if (s.writableLength > WRITE_HIGH_WATER && !this.writeBlocked) {
+      this.writeBlocked = true;
+      s.pause();
+    }
   }
 
   /** The local object a request is about. */
@@ -528,6 +569,7 @@ export class Connection implements NetrefOwner {
   private cleanup(): void {
     if (this.closedFlag) return;
     this.closedFlag = true;
+    this.unread = undefined;
     if (!this.stream.destroyed) this.stream.destroy();
     const closedError = new SwitchboardError(ErrorCode.RPYC_CLOSED, "the rpyc connection closed");
     for (const p of this.pending.values()) {

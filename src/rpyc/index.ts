@@ -9,5 +9,8 @@ export { byRef } from "./objects.js";
 export { Connection, type ConnectionOptions, type ConnectionRoot } from "./connection.js";
 export { callattr, delattr, getattr, isNetref, kw, Kwargs, remoteDir, remoteHash, remoteRepr, remoteStr, setattr, type Netref, type NetrefAttr } from "./netref.js";
 export { EventLoopServer, OneShotServer, Server, ThreadedServer, type Authenticator, type AuthResult, type ServerOptions, type ServiceSpec } from "./server.js";
+export { AuthenticationError, DEFAULT_AUTH_TIMEOUT, readExactly, SSLAuthenticator, tokenAuthenticator, type CertReqs, type SSLAuthenticatorOptions } from "./authenticators.js";
+export { ThreadPoolServer, type ThreadPoolServerOptions } from "./thread-pool-server.js";
+export { ForkingServer, type ForkingServerOptions } from "./forking-server.js";
 export { connect, connectByService, connectStream, sslConnect, unixConnect, type ConnectOptions } from "./client.js";
 export * from "./registry.js";

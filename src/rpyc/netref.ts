@@ -54,10 +54,31 @@ export interface RefCell {
 
 const NETREF = Symbol("switchboard.rpyc.netref");
 
+/**
+ * Function's own members (apply, call, bind, name...) would hide the peer's attributes of the
+ * same names in the types; at run time every name is the peer's.
+ */
+interface PeerNamedLikeFunction {
+  readonly apply: NetrefAttr;
+  readonly call: NetrefAttr;
+  readonly bind: NetrefAttr;
+  readonly name: NetrefAttr;
+  readonly length: NetrefAttr;
+  readonly toString: NetrefAttr;
+}
+
 /** A proxy of an object that lives at the peer. Call it, call its methods, await its attributes. */
-export type Netref = ((...args: unknown[]) => Promise<any>) & { readonly [name: string]: NetrefAttr };
+export interface Netref extends PeerNamedLikeFunction {
+  (...args: unknown[]): Promise<any>;
+  readonly [name: string]: NetrefAttr;
+}
+
 /** `ref.name`: call it (CALLATTR) or await it (GETATTR). */
-export type NetrefAttr = ((...args: unknown[]) => Promise<any>) & PromiseLike<any> & { readonly [name: string]: NetrefAttr };
+export interface NetrefAttr extends PeerNamedLikeFunction, PromiseLike<any> {
+  (...args: unknown[]): Promise<any>;
+  // `any`: the index has to admit `then`; a chained `ref.a.b` is an attribute at run time
+  readonly [name: string]: any;
+}
 
 function cellOf(value: unknown): RefCell | undefined {
   if ((typeof value !== "function" && typeof value !== "object") || value === null) return undefined;

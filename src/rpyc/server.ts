@@ -14,6 +14,11 @@ import { AutoRegistrar } from "./registry/auto.js";
 import { UDPRegistryClient, type RegistryClient } from "./registry/client.js";
 import { serviceAliasesOf, Service } from "./service.js";
 
+/** rpyc's AuthenticationError: an authenticator refuses the client (the server closes the socket without a word). */
+export class AuthenticationError extends Error {
+  override readonly name = "AuthenticationError";
+}
+
 /** What an authenticator gives back: the stream to speak RPyC on (e.g. TLS) and the credentials. */
 export interface AuthResult {
   stream: Duplex;
@@ -24,6 +29,8 @@ export interface AuthResult {
  * Runs on each accepted socket before any RPyC byte. Resolve with the stream to use and the
  * credentials (they reach the service as `conn.config.credentials`); reject (with
  * AuthenticationError or anything) to refuse: the server closes the socket without a word.
+ * The socket arrives paused (nothing is read before the authenticator asks): use `read()`
+ * (as readExactly does) or `resume()`; an authenticator should bound its wait itself.
  */
 export type Authenticator = (socket: net.Socket) => Promise<AuthResult> | AuthResult;
 
@@ -150,7 +157,11 @@ export class Server {
     socket.once("close", () => this.sockets.delete(socket));
     socket.on("error", () => {}); // reported by the connection, or the socket is simply gone
     socket.setNoDelay(true);
-    void this.authenticateAndServe(socket);
+    // nothing a connection does may reach the accept path: failures are logged, never thrown
+    this.authenticateAndServe(socket).catch((err: unknown) => {
+      this.logger?.error?.("rpyc server: serving a connection failed", err);
+      socket.destroy();
+    });
   }
 
   /** Runs the authenticator (if any) and serves the connection; a refusal closes the socket silently. */
@@ -159,15 +170,28 @@ export class Server {
     let credentials: unknown = null;
     const auth = this.options.authenticator;
     if (auth) {
+      // A client that leaves ends its authentication, even with an authenticator that does not notice.
+      let onClose!: () => void;
+      const left = new Promise<never>((_, reject) => {
+        onClose = () => reject(new AuthenticationError("the client closed the connection during authentication"));
+        socket.once("close", onClose);
+      });
+      left.catch(() => {});
       try {
-        ({ stream, credentials } = await auth(socket));
+        ({ stream, credentials } = await Promise.race([(async () => auth(socket))(), left]));
       } catch (err) {
-        this.logger?.info?.("rpyc server: authentication refused", err);
+        // rpyc: AuthenticationError is an expected refusal (info), anything else a failure
+        if ((err as Error | undefined)?.name === "AuthenticationError") this.logger?.info?.("rpyc server: client failed to authenticate, rejecting connection", err);
+        else this.logger?.error?.("rpyc server: authenticator failed, rejecting connection", err);
+        socket.off("close", onClose);
         socket.destroy();
         return;
       }
-      if (this.closing) {
+      socket.off("close", onClose);
+      // closed meanwhile, or the client left during authentication: nothing to serve
+      if (this.closing || stream.destroyed || socket.destroyed) {
         stream.destroy();
+        socket.destroy();
         return;
       }
     }
@@ -176,7 +200,8 @@ export class Server {
 
   /** The protocol config of one connection: the server's, plus credentials and endpoints. */
   protected connectionConfig(socket: net.Socket, credentials: unknown): ProtocolConfig {
-    const where = (host: string | undefined, port: number | undefined): string => (port === undefined ? (host ?? this.options.socketPath ?? "") : `${host}:${port}`);
+    const where = (host: string | undefined, port: number | undefined): string =>
+      port === undefined ? (host ?? this.options.socketPath ?? "") : host?.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
     return resolveConfig(this.protocolConfig, {
       credentials,
       endpoints: [where(socket.localAddress, socket.localPort), where(socket.remoteAddress, socket.remotePort) || (this.options.socketPath ?? "")],
@@ -202,7 +227,7 @@ export class Server {
     }
   }
 
-  /** Stops listening, unregisters, and ends every connection. Idempotent. */
+  /** Stops listening, unregisters, and ends every connection (and authentication in progress). Idempotent. */
   close(): Promise<void> {
     this.closing ??= this.shutdown();
     return this.closing;
@@ -213,9 +238,11 @@ export class Server {
     const unregister = this.registrar?.stop();
     const listener = this.listener;
     const stopped = listener?.listening ? new Promise<void>((resolve) => listener.close(() => resolve())) : Promise.resolve();
+    const ended = [...this.connections].map((conn) => conn.closed);
     for (const conn of this.connections) conn.destroy();
     for (const s of this.sockets) s.destroy();
-    await Promise.all([stopped, unregister]);
+    // done means every connection has ended (its onDisconnect ran) and the name is unregistered
+    await Promise.all([stopped, unregister, ...ended]);
     this.resolveDone();
   }
 

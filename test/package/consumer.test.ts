@@ -102,6 +102,12 @@ describe("the packed package installed in a fresh project", { timeout: 170_000 }
     assert.equal(r.stdout, "jsonrpc http: 5 42\njsonrpc ws: ab\njsonrpc zmq: ERR_SB_TRANSPORT true\n");
   });
 
+  it("plain node ESM: switchboard/rpyc from dist/ (ThreadedServer, client, kwargs, a callback, an object by reference) and the script exits 0", T, async () => {
+    const r = await run("node", ["rpyc.mjs"], exec);
+    assert.equal(r.code, 0, `exit ${r.code ?? r.signal}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+    assert.equal(r.stdout, "rpyc: SHOP 5 42 5\n");
+  });
+
   it("CommonJS require('switchboard') and require('switchboard/sros') load the ESM build through require(esm) and exit 0", T, async (t) => {
     if (!process.features.require_module) {
       t.skip(`node ${process.version} has no require(esm) (20.19+ and 22.12+ do)`);

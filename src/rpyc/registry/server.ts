@@ -77,6 +77,11 @@ abstract class RegistryServerBase {
     } finally {
       this.abortStart = undefined;
     }
+    // close() may have come after the bind but before this continuation ran.
+    if (this.closed) {
+      await this.close();
+      throw new SwitchboardError(ErrorCode.STOPPED, "the registry server was closed while starting");
+    }
     this.state = "listening";
     this.logger?.debug?.(`registry: listening on ${this.host}:${this.port}`);
   }
@@ -239,7 +244,12 @@ export class TCPRegistryServer extends RegistryServerBase {
     this.server = undefined;
     for (const socket of this.connections) socket.destroy();
     this.connections.clear();
-    if (server === undefined || !server.listening) return Promise.resolve();
+    if (server === undefined) return Promise.resolve();
+    if (!server.listening) {
+      // Closed while listen() was still under way: close it once it is up, or it stays open.
+      server.once("listening", () => server.close());
+      return Promise.resolve();
+    }
     return new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }
