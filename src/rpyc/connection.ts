@@ -358,9 +358,13 @@ export class Connection implements NetrefOwner {
         return dirOf(cfg, this.local(args[0]));
       case HANDLE_PICKLE:
         throw new PyError("ValueError", ["pickling is disabled"]);
-      case HANDLE_DEL:
-        this.objects.release(idPackOf(this.local(args[0])), args.length > 1 ? Number(args[1]) : 1);
+      case HANDLE_DEL: {
+        const count = args.length > 1 ? args[1] : 1;
+        // Number("x") would be NaN, and a NaN count would keep the object forever
+        if ((typeof count !== "number" || !Number.isInteger(count)) && typeof count !== "bigint") throw new PyError("TypeError", ["the HANDLE_DEL count must be an int"]);
+        this.objects.release(idPackOf(this.local(args[0])), Number(count));
         return null;
+      }
       case HANDLE_INSPECT:
         return this.inspect(args[0]);
       case HANDLE_BUFFITER:

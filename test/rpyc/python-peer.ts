@@ -13,7 +13,7 @@ let cachedSkip: { reason: string | undefined } | undefined;
  */
 export function rpycPeerSkip(): string | undefined {
   if (!cachedSkip) {
-    const r = spawnSync(DEBIAN_PYTHON, ["-c", "import rpyc"], { encoding: "utf8", timeout: 20_000 });
+    const r = spawnSync(DEBIAN_PYTHON, ["-c", "import rpyc"], { encoding: "utf8", timeout: 60_000 });
     const missing = r.error
       ? `${DEBIAN_PYTHON} not runnable: ${r.error.message}`
       : r.status !== 0
