@@ -16,6 +16,7 @@ import { fmt, table, type Metric } from "./lib/report.js";
 import { BenchServer, cpuMs, LOAD_CPU, SERVER_KINDS, SERVER_LABEL, startServers, stopServers, type ServerKind, type ServerStats } from "./lib/servers.js";
 import { median } from "./lib/stats.js";
 import { jsonrpcScenarios } from "./jsonrpc/scenarios.js";
+import { rpycScenarios } from "./rpyc/scenarios.js";
 import {
   CLIENT_STREAM_COUNT,
   CLIENT_STREAM_SIZE,
@@ -477,6 +478,7 @@ const SCENARIOS: { name: string; run: () => Promise<void> }[] = [
   { name: "idle-conns", run: () => runMemory("idle-conns") },
   { name: "held-streams", run: () => runMemory("held-streams") },
   ...jsonrpcScenarios({ quick: QUICK, tmp, log, out, record, bodyFile }),
+  ...rpycScenarios({ quick: QUICK, log, out, record }),
 ];
 
 function summary(): string {
@@ -493,6 +495,10 @@ function summary(): string {
     ["JSON-RPC HTTP: calls/s >= 1.5x better peer", "jsonrpc-http", "calls/s", "peer", (v) => v >= 1.5],
     ["JSON-RPC HTTP batch: calls/s >= 1.5x better peer", "jsonrpc-http-batch", "calls/s", "peer", (v) => v >= 1.5],
     ["JSON-RPC WebSocket: calls/s >= 1.5x better peer", "jsonrpc-ws", "calls/s", "peer", (v) => v >= 1.5],
+    // for the RPyC scenarios "peer" is rpyc's own ThreadedServer (bench/rpyc/scenarios.ts)
+    ["RPyC, 1 Python client: calls/s >= 2x rpyc's ThreadedServer", "rpyc-echo", "calls/s", "peer", (v) => v >= 2],
+    ["RPyC, 4 Python clients: calls/s >= 2x rpyc's ThreadedServer", "rpyc-echo-concurrent", "calls/s", "peer", (v) => v >= 2],
+    ["RPyC, 1 Python client: server CPU per call <= 0.5x rpyc's", "rpyc-echo", "server CPU µs / call", "peer", (v) => v <= 0.5],
   ];
   const lines = ["| target | sb | reference | ratio | held |", "|---|---:|---:|---:|---|"];
   for (const [label, scenario, metric, ref, ok] of rows) {

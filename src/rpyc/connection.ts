@@ -92,7 +92,6 @@ export class Connection implements NetrefOwner {
   private started = false;
   private readonly closedPromise: Promise<void>;
   private resolveClosed!: () => void;
-  private corked = false;
   /** Read bytes not yet decoded (kept while the peer is not reading our replies). */
   private unread: Buffer | undefined;
   /** Our replies wait beyond WRITE_HIGH_WATER: reading and decoding stop until 'drain'. */
@@ -228,8 +227,9 @@ export class Connection implements NetrefOwner {
       return this.protocolError(err);
     }
     if (payloads.length === 0) return;
+    if (payloads.length === 1) return this.dispatch(payloads[0]!);
+    // several requests in one read: their immediate replies leave in one write
     const s = this.stream as Duplex & { cork?(): void; uncork?(): void };
-    this.corked = true;
     s.cork?.();
     try {
       for (const p of payloads) {
@@ -237,7 +237,6 @@ export class Connection implements NetrefOwner {
         this.dispatch(p);
       }
     } finally {
-      this.corked = false;
       s.uncork?.();
     }
   }
