@@ -64,7 +64,9 @@ export class ForkingServer extends Server {
 
   /** Stops listening and ends every child, resolving once all have exited. */
   override close(): Promise<void> {
-    this.stopping ??= super.close().then(() => this.killChildren());
+    // In parallel: a listener that handed sockets to children waits for them to close those
+    // sockets before its close() completes (Node's net.Server bookkeeping of sent sockets).
+    this.stopping ??= Promise.all([super.close(), this.killChildren()]).then(() => {});
     return this.stopping;
   }
 
