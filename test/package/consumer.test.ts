@@ -108,6 +108,12 @@ describe("the packed package installed in a fresh project", { timeout: 170_000 }
     assert.equal(r.stdout, "rpyc: SHOP 5 42 5\n");
   });
 
+  it("plain node ESM: ThreadPoolServer (worker threads) and ForkingServer (child processes) from dist/ serve a service module, and the script exits 0", T, async () => {
+    const r = await run("node", ["rpyc-pool.mjs"], exec);
+    assert.equal(r.code, 0, `exit ${r.code ?? r.signal}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+    assert.equal(r.stdout, "rpyc threadpool: 3 true\nrpyc forking: 3 true\n");
+  });
+
   it("CommonJS require('switchboard') and require('switchboard/sros') load the ESM build through require(esm) and exit 0", T, async (t) => {
     if (!process.features.require_module) {
       t.skip(`node ${process.version} has no require(esm) (20.19+ and 22.12+ do)`);
