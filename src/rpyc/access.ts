@@ -97,58 +97,88 @@ function isIterator(obj: object): obj is Iterator<unknown> | AsyncIterator<unkno
   return typeof (obj as { next?: unknown }).next === "function";
 }
 
-/** Python dunders for JavaScript objects that do not define them: lists, dicts, iterators. */
-function builtinDunder(obj: object, name: string): Function | undefined {
-  if (Array.isArray(obj)) {
-    switch (name) {
-      case "__len__":
-        return () => obj.length;
-      case "__getitem__":
-        return (i: unknown) => (i instanceof PySlice ? sliceOf(obj.length, i).map((k) => obj[k]) : obj[seqIndex(obj.length, i, "list")]);
-      case "__setitem__":
-        return (i: unknown, v: unknown) => {
-          obj[seqIndex(obj.length, i, "list")] = v;
-        };
-      case "__contains__":
-        return (v: unknown) => obj.includes(v);
-      case "__iter__":
-        return () => obj[Symbol.iterator]();
-    }
+type Dunder = (this: any, ...args: any[]) => unknown;
+
+// The dunders below take their object as `this`, so one function serves every object and a
+// BoundMethod of it is cached like any method's.
+const LIST_DUNDERS: Readonly<Record<string, Dunder>> = {
+  __len__(this: unknown[]) {
+    return this.length;
+  },
+  __getitem__(this: unknown[], i: unknown) {
+    return i instanceof PySlice ? sliceOf(this.length, i).map((k) => this[k]) : this[seqIndex(this.length, i, "list")];
+  },
+  __setitem__(this: unknown[], i: unknown, v: unknown) {
+    this[seqIndex(this.length, i, "list")] = v;
+  },
+  __contains__(this: unknown[], v: unknown) {
+    return this.includes(v);
+  },
+  __iter__(this: unknown[]) {
+    return this[Symbol.iterator]();
+  },
+};
+
+const DICT_DUNDERS: Readonly<Record<string, Dunder>> = {
+  __len__(this: Map<unknown, unknown>) {
+    return this.size;
+  },
+  __getitem__(this: Map<unknown, unknown>, k: unknown) {
+    if (!this.has(k)) throw new PyError("KeyError", [k as PyValue]);
+    return this.get(k);
+  },
+  __setitem__(this: Map<unknown, unknown>, k: unknown, v: unknown) {
+    this.set(k, v);
+  },
+  __contains__(this: Map<unknown, unknown>, k: unknown) {
+    return this.has(k);
+  },
+  __iter__(this: Map<unknown, unknown>) {
+    return this.keys();
+  },
+};
+
+function iterSelf(this: object): unknown {
+  return this;
+}
+
+function iterOfIterable(this: object): unknown {
+  const it = (this as { [Symbol.iterator]?: () => unknown })[Symbol.iterator] ?? (this as { [Symbol.asyncIterator]?: () => unknown })[Symbol.asyncIterator];
+  return it!.call(this);
+}
+
+function finishNext(x: IteratorResult<unknown>): unknown {
+  if (x.done) throw stopIteration();
+  return x.value;
+}
+
+function nextOfIterator(this: Iterator<unknown> | AsyncIterator<unknown>): unknown {
+  const r = this.next();
+  return r instanceof Promise ? r.then(finishNext) : finishNext(r as IteratorResult<unknown>);
+}
+
+function callSelf(this: object, ...args: unknown[]): unknown {
+  return invoke(this, args, []);
+}
+
+/** Python dunders for JavaScript objects that do not define them: lists, dicts, iterators, callables. */
+function builtinDunder(obj: object, name: string): Dunder | undefined {
+  const table = Array.isArray(obj) ? LIST_DUNDERS : obj instanceof Map ? DICT_DUNDERS : undefined;
+  if (table) return Object.hasOwn(table, name) ? table[name] : undefined;
+  switch (name) {
+    case "__iter__":
+      if (isIterator(obj)) return iterSelf;
+      return typeof (obj as { [Symbol.iterator]?: unknown })[Symbol.iterator] === "function" ||
+        typeof (obj as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === "function"
+        ? iterOfIterable
+        : undefined;
+    case "__next__":
+      return isIterator(obj) ? nextOfIterator : undefined;
+    case "__call__":
+      return typeof obj === "function" || obj instanceof BoundMethod ? callSelf : undefined;
+    default:
+      return undefined;
   }
-  if (obj instanceof Map) {
-    switch (name) {
-      case "__len__":
-        return () => obj.size;
-      case "__getitem__":
-        return (k: unknown) => {
-          if (!obj.has(k)) throw new PyError("KeyError", [k as PyValue]);
-          return obj.get(k);
-        };
-      case "__setitem__":
-        return (k: unknown, v: unknown) => void obj.set(k, v);
-      case "__contains__":
-        return (k: unknown) => obj.has(k);
-      case "__iter__":
-        return () => obj.keys();
-    }
-  }
-  if (name === "__iter__") {
-    if (isIterator(obj)) return () => obj;
-    const it = (obj as { [Symbol.iterator]?: unknown })[Symbol.iterator] ?? (obj as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator];
-    if (typeof it === "function") return () => (it as () => unknown).call(obj);
-  }
-  if (name === "__next__" && isIterator(obj)) {
-    return () => {
-      const r = obj.next();
-      const finish = (x: IteratorResult<unknown>): unknown => {
-        if (x.done) throw stopIteration();
-        return x.value;
-      };
-      return r instanceof Promise ? r.then(finish) : finish(r as IteratorResult<unknown>);
-    };
-  }
-  if (name === "__call__" && (typeof obj === "function" || obj instanceof BoundMethod)) return (...args: unknown[]) => invoke(obj, args, []);
-  return undefined;
 }
 
 /** The Python dunders an object answers without defining them (for INSPECT). */
@@ -173,8 +203,13 @@ export function getAttr(policy: Policy, obj: object, rawName: unknown): unknown 
   throw noAttribute(obj, resolved);
 }
 
+const classes = new WeakMap<Function, boolean>();
+
+/** A `class` (constructed, not called). Cached: the test reads the function's whole source text. */
 function isClass(fn: Function): boolean {
-  return /^class[\s{]/.test(Function.prototype.toString.call(fn));
+  let is = classes.get(fn);
+  if (is === undefined) classes.set(fn, (is = /^class[\s{]/.test(Function.prototype.toString.call(fn))));
+  return is;
 }
 
 /** HANDLE_SETATTR. */
@@ -247,8 +282,8 @@ export function invoke(obj: object, args: readonly unknown[], kwargs: ReadonlyAr
 /** A member (or builtin dunder) by name, without the policy: for the requests rpyc runs unchecked. */
 function member(obj: object, name: string): Function | undefined {
   const own = hasAttr(obj, name) ? (obj as Obj)[name] : undefined;
-  if (typeof own === "function") return (...a: unknown[]) => (own as Function).apply(obj, a);
-  return builtinDunder(obj, name);
+  const fn = typeof own === "function" ? own : builtinDunder(obj, name);
+  return fn && ((...a: unknown[]) => fn.apply(obj, a));
 }
 
 /** HANDLE_REPR. */

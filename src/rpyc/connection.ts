@@ -37,15 +37,19 @@ import {
   MSG_REPLY,
   MSG_REQUEST,
 } from "./consts.js";
-import { compare, delAttr, dirOf, getAttr, hashOf, invoke, reprOf, setAttr, strOf } from "./access.js";
+import { builtinDunders, compare, delAttr, dirOf, getAttr, hashOf, invoke, reprOf, setAttr, strOf } from "./access.js";
 import { dumpable, loadMessage } from "./brine.js";
 import { LOCAL_ATTRS, resolveConfig, type ProtocolConfig } from "./config.js";
 import { encodeMessageFrame, FrameDecoder } from "./frame.js";
-import { builtinDunders } from "./access.js";
 import { makeNetref, netrefCell, type Netref, type NetrefOwner, type RefCell } from "./netref.js";
-import { BoundMethod, idPackOf, isByRef, ObjectTable, type IdPack } from "./objects.js";
+import { BoundMethod, instanceIdOf, isByRef, ObjectTable, type IdPack } from "./objects.js";
 import { dumpException, loadException, PyError } from "./py-errors.js";
 import type { PyValue } from "./values.js";
+
+/** The proxy cache's key of an id_pack (ids may be bigints, so not a number). */
+function proxyKey(name: unknown, cls: unknown, inst: unknown): string {
+  return `${String(name)}|${String(cls)}|${String(inst)}`;
+}
 
 /** A handler's result that must not be answered (HANDLE_CLOSE). */
 const NO_REPLY = Symbol("no reply");
@@ -188,6 +192,7 @@ export class Connection implements NetrefOwner {
       // a peer that keeps the socket open must not keep us waiting
       const timer = setTimeout(() => this.destroy(), 1000);
       timer.unref();
+      void this.closedPromise.then(() => clearTimeout(timer));
     } else if (!this.started) this.destroy();
     await this.closedPromise;
   }
@@ -351,7 +356,7 @@ export class Connection implements NetrefOwner {
         return compare(cfg, this.local(args[0]), args[1], args[2] ?? "__cmp__");
       case HANDLE_HASH: {
         const obj = this.local(args[0]);
-        return hashOf(obj, idPackOf(obj)[2]);
+        return hashOf(obj, instanceIdOf(obj));
       }
       case HANDLE_DIR:
         return dirOf(cfg, this.local(args[0]));
@@ -361,7 +366,7 @@ export class Connection implements NetrefOwner {
         const count = args.length > 1 ? args[1] : 1;
         // Number("x") would be NaN, and a NaN count would keep the object forever
         if ((typeof count !== "number" || !Number.isInteger(count)) && typeof count !== "bigint") throw new PyError("TypeError", ["the HANDLE_DEL count must be an int"]);
-        this.objects.release(idPackOf(this.local(args[0])), Number(count));
+        this.objects.release(this.local(args[0]), Number(count));
         return null;
       }
       case HANDLE_INSPECT:
@@ -372,8 +377,9 @@ export class Connection implements NetrefOwner {
         throw new PyError("NotImplementedError", ["HANDLE_OLDSLICING is Python 2's; use __getitem__ with a slice"]);
       case HANDLE_CTXEXIT: {
         const exit = getAttr(cfg, this.local(args[0]), "__exit__");
+        // (type, value, traceback): no Python class exists on this side, so the exception stands for its type
         const exc = args[1] ?? null;
-        return invoke(this.local(exit), [exc, exc === null ? null : exc, null], []);
+        return invoke(this.local(exit), [exc, exc, null], []);
       }
       case HANDLE_INSTANCECHECK:
         return false;
@@ -480,7 +486,7 @@ export class Connection implements NetrefOwner {
   private proxyOf(value: PyValue): Netref {
     if (!Array.isArray(value) || value.length !== 3) throw new PyError("ValueError", ["an id_pack is (name, class_id, instance_id)"]);
     const [name, cls, inst] = value as readonly PyValue[];
-    const key = `${String(name)}|${String(cls)}|${String(inst)}`;
+    const key = proxyKey(name, cls, inst);
     const entry = this.proxies.get(key);
     const existing = entry?.ref.deref();
     if (entry && existing && !entry.cell.released) {
@@ -515,7 +521,7 @@ export class Connection implements NetrefOwner {
   release(ref: Netref): void {
     const cell = netrefCell(ref);
     if (!cell || cell.owner !== this) throw new TypeError("not a netref of this connection");
-    const key = `${cell.idPack[0]}|${cell.idPack[1]}|${cell.idPack[2]}`;
+    const key = proxyKey(...cell.idPack);
     if (this.proxies.get(key)?.cell === cell) this.proxies.delete(key);
     this.finalizer.unregister(cell);
     this.releaseCell(cell);
@@ -551,11 +557,6 @@ export class Connection implements NetrefOwner {
     });
   }
 
-  /** Sends a request without waiting for (or keeping) its answer. */
-  asyncRequest(handler: number, args: readonly unknown[]): void {
-    this.sendRequest(handler, this.box([...args]));
-  }
-
   // ---- end of life ----
 
   private protocolError(err: unknown): void {
@@ -587,21 +588,11 @@ export class Connection implements NetrefOwner {
     }
     this.proxies.clear();
     const root = this.localRoot as ConnectionRoot;
-    const done = (): void => this.resolveClosed();
-    if (this.started && typeof root.onDisconnect === "function") {
-      let r: void | Promise<void>;
-      try {
-        r = root.onDisconnect(this);
-      } catch (err) {
-        this.log("error", "onDisconnect failed", err);
-      }
-      if (r! instanceof Promise)
-        r.then(done, (err: unknown) => {
-          this.log("error", "onDisconnect failed", err);
-          done();
-        });
-      else done();
-    } else done();
+    if (!this.started || typeof root.onDisconnect !== "function") return this.resolveClosed();
+    // onDisconnect may be sync or async, and may throw either way: `closed` resolves after it all the same
+    void (async () => root.onDisconnect!(this))()
+      .catch((err: unknown) => this.log("error", "onDisconnect failed", err))
+      .then(() => this.resolveClosed());
   }
 
   private log(level: "debug" | "warn" | "error", message: string, err?: unknown): void {

@@ -23,9 +23,6 @@ import type { IdPack } from "./objects.js";
 /** What a connection offers its proxies. */
 export interface NetrefOwner {
   syncRequest(handler: number, args: readonly unknown[]): Promise<unknown>;
-  /** Fire-and-forget (HANDLE_DEL). */
-  asyncRequest(handler: number, args: readonly unknown[]): void;
-  readonly isClosed: boolean;
 }
 
 /** Keyword arguments for a call: `ref.increment(kw({ by: 2 }))` is Python's `increment(by=2)`. */
@@ -80,18 +77,14 @@ export interface NetrefAttr extends PeerNamedLikeFunction, PromiseLike<any> {
   readonly [name: string]: any;
 }
 
-function cellOf(value: unknown): RefCell | undefined {
+/** The cell behind a netref (connection, id_pack, count), or undefined. */
+export function netrefCell(value: unknown): RefCell | undefined {
   if ((typeof value !== "function" && typeof value !== "object") || value === null) return undefined;
   return (value as { [NETREF]?: RefCell })[NETREF];
 }
 
 export function isNetref(value: unknown): value is Netref {
-  return cellOf(value) !== undefined;
-}
-
-/** The cell behind a netref (connection, id_pack, count), or undefined. */
-export function netrefCell(value: unknown): RefCell | undefined {
-  return cellOf(value);
+  return netrefCell(value) !== undefined;
 }
 
 function live(cell: RefCell): RefCell {
@@ -145,7 +138,7 @@ export function makeNetref(cell: RefCell): Netref {
 }
 
 function requireCell(ref: unknown): RefCell {
-  const cell = cellOf(ref);
+  const cell = netrefCell(ref);
   if (!cell) throw new TypeError("not a netref");
   return live(cell);
 }

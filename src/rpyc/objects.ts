@@ -64,13 +64,18 @@ export function classNameOf(obj: object): string {
 /** Array iterators' prototype: exported as builtins.list_iterator so the peer needs no INSPECT. */
 const ArrayIterator = Object.getPrototypeOf([][Symbol.iterator]()).constructor as new () => object;
 
-export function idPackOf(obj: object): IdPack {
+/** The object's instance id: never 0 (0 means "the class"), the same for as long as it lives. */
+export function instanceIdOf(obj: object): number {
   let inst = instanceIds.get(obj);
   if (inst === undefined) instanceIds.set(obj, (inst = nextInstanceId++));
+  return inst;
+}
+
+export function idPackOf(obj: object): IdPack {
   const key = classKey(obj);
   let cls = classIds.get(key);
   if (cls === undefined) classIds.set(key, (cls = nextClassId++));
-  return [classNameOf(obj), cls, inst];
+  return [classNameOf(obj), cls, instanceIdOf(obj)];
 }
 
 interface Slot {
@@ -80,7 +85,7 @@ interface Slot {
   count: number;
 }
 
-/** One connection's exported objects. */
+/** One connection's exported objects, by instance id. */
 export class ObjectTable {
   private readonly slots = new Map<number, Slot>();
 
@@ -88,12 +93,15 @@ export class ObjectTable {
     return this.slots.size;
   }
 
-  /** Counts one more send of `obj` and returns its id_pack. */
+  /** Counts one more send of `obj` and returns its id_pack (made once per export, not per send). */
   export(obj: object): IdPack {
+    const slot = this.slots.get(instanceIdOf(obj));
+    if (slot) {
+      slot.count++;
+      return slot.idPack;
+    }
     const idPack = idPackOf(obj);
-    const slot = this.slots.get(idPack[2]);
-    if (slot) slot.count++;
-    else this.slots.set(idPack[2], { obj, idPack, count: 1 });
+    this.slots.set(idPack[2], { obj, idPack, count: 1 });
     return idPack;
   }
 
@@ -101,17 +109,17 @@ export class ObjectTable {
   get(idPack: unknown): object {
     const inst = Array.isArray(idPack) && idPack.length === 3 ? idPack[2] : undefined;
     const slot = typeof inst === "number" ? this.slots.get(inst) : undefined;
-    if (!slot) throw new PyError("KeyError", [Array.isArray(idPack) ? pyRepr(idPack) : pyRepr(idPack)]);
+    if (!slot) throw new PyError("KeyError", [pyRepr(idPack)]);
     return slot.obj;
   }
 
-  /** HANDLE_DEL: the peer dropped `count` references. */
-  release(idPack: unknown, count: number): void {
-    const inst = Array.isArray(idPack) && idPack.length === 3 ? idPack[2] : undefined;
-    const slot = typeof inst === "number" ? this.slots.get(inst) : undefined;
-    if (!slot) throw new PyError("KeyError", [pyRepr(idPack)]);
+  /** HANDLE_DEL: the peer dropped `count` references to `obj` (one of ours: it was looked up by get()). */
+  release(obj: object, count: number): void {
+    const inst = instanceIdOf(obj);
+    const slot = this.slots.get(inst);
+    if (!slot) throw new PyError("KeyError", [inst]);
     slot.count -= count;
-    if (slot.count <= 0) this.slots.delete(inst as number);
+    if (slot.count <= 0) this.slots.delete(inst);
   }
 
   has(obj: object): boolean {
@@ -121,10 +129,5 @@ export class ObjectTable {
 
   clear(): void {
     this.slots.clear();
-  }
-
-  /** The objects still held, for diagnostics and tests. */
-  objects(): object[] {
-    return [...this.slots.values()].map((s) => s.obj);
   }
 }
