@@ -267,9 +267,24 @@ export function bindArgs(fn: Function, label: string, args: readonly unknown[], 
   return out;
 }
 
+const rawCallables = new WeakSet<Function>();
+
+/**
+ * Marks a function that takes the peer's call as it came, `(args, kwargs)` with kwargs as
+ * (name, value) pairs, instead of having keyword arguments bound to its parameters here (a
+ * ThreadPoolServer method binds them in its worker thread).
+ */
+export function rawCallable<F extends (args: readonly unknown[], kwargs: ReadonlyArray<readonly [string, unknown]>) => unknown>(fn: F): F {
+  rawCallables.add(fn);
+  return fn;
+}
+
 /** HANDLE_CALL on one of our objects. */
 export function invoke(obj: object, args: readonly unknown[], kwargs: ReadonlyArray<readonly [string, unknown]>): unknown {
-  if (obj instanceof BoundMethod) return obj.fn.apply(obj.self, bindArgs(obj.fn, obj.name, args, kwargs));
+  if (obj instanceof BoundMethod) {
+    if (rawCallables.has(obj.fn)) return obj.fn.call(obj.self, args, kwargs);
+    return obj.fn.apply(obj.self, bindArgs(obj.fn, obj.name, args, kwargs));
+  }
   if (typeof obj === "function") {
     if (isClass(obj)) return Reflect.construct(obj, bindArgs(obj, obj.name, args, kwargs));
     return obj(...bindArgs(obj, obj.name || "function", args, kwargs));

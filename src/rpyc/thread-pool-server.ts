@@ -7,7 +7,7 @@ import { pathToFileURL } from "node:url";
 import path from "node:path";
 import { ErrorCode, SwitchboardError } from "../errors.js";
 import { dump, dumpable, load } from "./brine.js";
-import { inferParams } from "../jsonrpc/params.js";
+import { rawCallable } from "./access.js";
 import { isNetref } from "./netref.js";
 import { loadException, PyError } from "./py-errors.js";
 import { Server, type ServerOptions, type ServiceSpec } from "./server.js";
@@ -146,47 +146,38 @@ export class ThreadPoolServer extends Server {
         const bare = prefix !== "" && name.startsWith(prefix) ? name.slice(prefix.length) : name;
         if (this.mainThread.has(name) || this.mainThread.has(bare)) continue;
         if (Object.prototype.hasOwnProperty.call(root, name)) continue; // a shared instance already has them
-        Object.defineProperty(root, name, { value: this.forwarder(name, bare, d.value as Function, marked), writable: true, configurable: true, enumerable: false });
+        Object.defineProperty(root, name, { value: this.forwarder(name, bare, marked), writable: true, configurable: true, enumerable: false });
       }
     }
     return root;
   }
 
-  /**
-   * A function that sends the call to a thread. The connection binds keyword arguments by the
-   * called function's parameter names, read from its source text, so the forwarder is made with
-   * the same parameter names as the method it stands for (names only, checked as identifiers by
-   * inferParams; no default expression is copied, the worker's method applies its own defaults).
-   */
-  private forwarder(member: string, label: string, original: Function, marked: boolean): Function {
+  /** A function that sends the call, as the peer made it, to a thread (whose method binds the keyword arguments). */
+  private forwarder(member: string, label: string, marked: boolean): Function {
     let fn = this.forwarders.get(member);
     if (fn) return fn;
-    const send = (args: ArrayLike<unknown>): Promise<unknown> => this.submit(member, label, Array.from(args));
-    const params = inferParams(original);
-    if (params) {
-      const list = params.map((s) => (s.rest ? `...${s.name}` : s.name)).join(", ");
-      // eslint-disable-next-line @typescript-eslint/no-implied-eval -- parameter names only, validated identifiers
-      fn = new Function("send", `return function pooled(${list}) { return send(arguments); };`)(send) as Function;
-    } else {
-      // unknown parameter names: positional calls only, as for the method itself
-      fn = ((...args: unknown[]) => send(args)).bind(null);
-    }
+    fn = rawCallable((args, kwargs) => this.submit(member, label, args, kwargs));
     if (marked) exposed(fn, { kind: "method", name: member } as ClassMethodDecoratorContext);
     this.forwarders.set(member, fn);
     return fn;
   }
 
   /** Checks the arguments, then queues the call for the next free thread. */
-  private submit(member: string, label: string, args: unknown[]): Promise<unknown> {
-    const missing: number[] = [];
-    for (let i = 0; i < args.length; i++) {
-      const a = args[i];
-      if (a === undefined) missing.push(i);
-      else if (!dumpable(a)) throw notBrineArg(label, i, a);
-    }
+  private submit(member: string, label: string, args: readonly unknown[], kwargs: ReadonlyArray<readonly [string, unknown]>): Promise<unknown> {
+    args.forEach((a, i) => {
+      if (!dumpable(a)) throw notBrineArg(label, `argument ${i + 1}`, a);
+    });
+    for (const [name, value] of kwargs) if (!dumpable(value)) throw notBrineArg(label, `argument ${JSON.stringify(name)}`, value);
     if (this.stopping) throw new PyError("EOFError", ["the server is closing"]);
     if (this.broken !== undefined) throw new PyError("RuntimeError", [`${label}() cannot run: ${this.broken}`]);
-    const message: ToPoolWorker = { t: "call", id: this.nextCallId++, member, label, args: dump(args as PyValue[]), missing, kwargs: null };
+    const message: ToPoolWorker = {
+      t: "call",
+      id: this.nextCallId++,
+      member,
+      label,
+      args: dump(args as readonly PyValue[]),
+      kwargs: kwargs.length === 0 ? null : dump(kwargs as readonly PyValue[]),
+    };
     return new Promise((resolve, reject) => {
       const call: PoolCall = { id: message.id, message, resolve, reject };
       const thread = this.idle.pop();
@@ -319,9 +310,9 @@ function describe(value: unknown): string {
   return `a ${typeof value}`;
 }
 
-function notBrineArg(label: string, index: number, value: unknown): PyError {
+function notBrineArg(label: string, which: string, value: unknown): PyError {
   return new PyError("TypeError", [
-    `${label}() runs on a ThreadPoolServer worker thread and argument ${index + 1} is ${describe(value)}, which cannot cross to the thread: ` +
+    `${label}() runs on a ThreadPoolServer worker thread and ${which} is ${describe(value)}, which cannot cross to the thread: ` +
       "pooled methods take brine values only (None, bool, int, float, str, bytes, tuple, frozenset, slice, complex); " +
       `list ${JSON.stringify(label)} in mainThread to pass objects by reference`,
   ]);

@@ -10,8 +10,6 @@ export type ToPoolWorker = {
   label: string;
   /** brine of the positional arguments (a tuple). */
   args: Uint8Array;
-  /** Argument positions the caller left out (they arrive as undefined, so defaults apply). */
-  missing: number[];
   /** brine of the keyword arguments as ((name, value), ...), bound by parameter name in the worker. */
   kwargs: Uint8Array | null;
 };

@@ -38,8 +38,7 @@ export async function start(loadModule: ModuleLoader): Promise<void> {
 
 async function call(service: Record<string, unknown>, msg: ToPoolWorker, post: (msg: FromPoolWorker) => void): Promise<void> {
   try {
-    const args = [...(load(msg.args) as readonly PyValue[])] as unknown[];
-    for (const i of msg.missing) args[i] = undefined;
+    const args = load(msg.args) as readonly PyValue[];
     const kwargs = msg.kwargs ? (load(msg.kwargs) as ReadonlyArray<readonly [string, unknown]>) : [];
     const fn = service[msg.member];
     if (typeof fn !== "function") throw new PyError("AttributeError", [`the pooled service has no method ${JSON.stringify(msg.member)}`]);
