@@ -23,6 +23,26 @@ export interface UdpExchange {
   accept?: (msg: Buffer, rinfo: dgram.RemoteInfo) => "take" | "skip";
 }
 
+/**
+ * The one way an exchange ends: the first outcome (reply, error, timeout or abort) wins, clears
+ * the timer and the abort listener, and closes the socket.
+ */
+function settleOnce(x: { timeoutMs: number; signal?: AbortSignal | undefined }, close: () => void, resolve: (outcome: Outcome) => void): (outcome: Outcome) => void {
+  let settled = false;
+  const finish = (outcome: Outcome): void => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    x.signal?.removeEventListener("abort", onAbort);
+    close();
+    resolve(outcome);
+  };
+  const onAbort = (): void => finish({ ok: false, reason: "aborted" });
+  const timer = setTimeout(() => finish({ ok: false, reason: "timed out" }), x.timeoutMs);
+  x.signal?.addEventListener("abort", onAbort, { once: true });
+  return finish;
+}
+
 /** Sends one datagram and, when `accept` is given, waits up to the timeout for the reply it takes. */
 export function udpExchange(x: UdpExchange): Promise<Outcome> {
   return new Promise<Outcome>((resolve) => {
@@ -31,22 +51,17 @@ export function udpExchange(x: UdpExchange): Promise<Outcome> {
       return;
     }
     const socket = dgram.createSocket(x.type);
-    let settled = false;
-    const finish = (outcome: Outcome): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      x.signal?.removeEventListener("abort", onAbort);
-      try {
-        socket.close();
-      } catch {
-        // Closed already (a failed bind closes it).
-      }
-      resolve(outcome);
-    };
-    const onAbort = (): void => finish({ ok: false, reason: "aborted" });
-    const timer = setTimeout(() => finish({ ok: false, reason: "timed out" }), x.timeoutMs);
-    x.signal?.addEventListener("abort", onAbort, { once: true });
+    const finish = settleOnce(
+      x,
+      () => {
+        try {
+          socket.close();
+        } catch {
+          // Closed already (a failed bind closes it).
+        }
+      },
+      resolve,
+    );
     socket.on("error", (err) => finish({ ok: false, reason: err.message }));
     socket.on("message", (msg, rinfo) => {
       if (x.accept?.(msg, rinfo) === "take") finish({ ok: true, data: msg });
@@ -100,18 +115,7 @@ export function tcpExchange(x: TcpExchange): Promise<Outcome> {
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    let settled = false;
-    const finish = (outcome: Outcome): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      x.signal?.removeEventListener("abort", onAbort);
-      socket.destroy();
-      resolve(outcome);
-    };
-    const onAbort = (): void => finish({ ok: false, reason: "aborted" });
-    const timer = setTimeout(() => finish({ ok: false, reason: "timed out" }), x.timeoutMs);
-    x.signal?.addEventListener("abort", onAbort, { once: true });
+    const finish = settleOnce(x, () => socket.destroy(), resolve);
     socket.on("error", (err) => finish({ ok: false, reason: err.message }));
     socket.on("connect", () => {
       // Unregister only sends; ending our side lets the registry see the whole request, and
