@@ -39,15 +39,8 @@ class JsonRpcServer {
   static async start(impl: Impl, transport: Transport): Promise<JsonRpcServer> {
     const child = spawnNode(SERVER_CPU, "bench/jsonrpc/server.ts", ["--impl", impl, "--transport", transport, "--port", "0"], ["--expose-gc"]);
     const lines = new Lines(child, `${LABEL[impl]} ${transport} server`);
-    try {
-      const line = await lines.next((l) => l.startsWith("listening on "), 60_000, "`listening on` line");
-      const port = Number(/:(\d+)\s*$/.exec(line)?.[1]);
-      if (!port) throw new Error(`${LABEL[impl]}: bad listening line ${JSON.stringify(line)}`);
-      return new JsonRpcServer(impl, port, lines);
-    } catch (err) {
-      await lines.stop(0);
-      throw err;
-    }
+    const port = await lines.listeningPort();
+    return new JsonRpcServer(impl, port, lines);
   }
 
   get label(): string {

@@ -115,6 +115,22 @@ export class Lines {
     });
   }
 
+  /**
+   * The port of a server's `listening on HOST:PORT` line (within 60 s). On any failure the child
+   * is stopped before the error is thrown, so no server outlives a failed start.
+   */
+  async listeningPort(): Promise<number> {
+    try {
+      const line = await this.next((l) => l.startsWith("listening on "), 60_000, "`listening on` line");
+      const port = Number(/:(\d+)\s*$/.exec(line)?.[1]);
+      if (!port) throw new Error(`${this.name}: bad listening line ${JSON.stringify(line)}`);
+      return port;
+    } catch (err) {
+      await this.stop(0);
+      throw err;
+    }
+  }
+
   send(line: string): void {
     this.child.stdin!.write(`${line}\n`);
   }

@@ -22,15 +22,8 @@ export class BenchServer {
   static async start(kind: ServerKind): Promise<BenchServer> {
     const child = spawnNode(SERVER_CPU, FILE[kind], ["--port", "0"], ["--expose-gc"]);
     const lines = new Lines(child, `${SERVER_LABEL[kind]} server`);
-    try {
-      const line = await lines.next((l) => l.startsWith("listening on "), 60_000, "`listening on` line");
-      const port = Number(/:(\d+)\s*$/.exec(line)?.[1]);
-      if (!port) throw new Error(`${SERVER_LABEL[kind]} server: bad listening line ${JSON.stringify(line)}`);
-      return new BenchServer(kind, port, lines);
-    } catch (err) {
-      await lines.stop(0);
-      throw err;
-    }
+    const port = await lines.listeningPort();
+    return new BenchServer(kind, port, lines);
   }
 
   get alive(): boolean {

@@ -63,15 +63,8 @@ class RpycServer {
         ? spawnNode(SERVER_CPU, "bench/rpyc/server.ts", ["--port", "0"])
         : spawnPinned(SERVER_CPU, PYTHON, ["bench/rpyc/server.py", "--port", "0"]);
     const lines = new Lines(child, `${LABEL[impl]} server`);
-    try {
-      const line = await lines.next((l) => l.startsWith("listening on "), 60_000, "`listening on` line");
-      const port = Number(/:(\d+)\s*$/.exec(line)?.[1]);
-      if (!port) throw new Error(`${LABEL[impl]}: bad listening line ${JSON.stringify(line)}`);
-      return new RpycServer(impl, port, lines);
-    } catch (err) {
-      await lines.stop(0);
-      throw err;
-    }
+    const port = await lines.listeningPort();
+    return new RpycServer(impl, port, lines);
   }
 
   get label(): string {
