@@ -74,8 +74,9 @@ export function resolvePoolOptions(options: WorkerPoolOptions): ResolvedPoolOpti
   };
 }
 
-function moduleUrl(module: URL | string): string {
+/** A module to import in another thread or process, as a URL: URLs (file:, data:, node:) pass, paths resolve from the cwd. */
+export function moduleUrl(module: URL | string): string {
   if (module instanceof URL) return module.href;
-  if (/^file:/i.test(module)) return module;
+  if (/^(file|data|node):/i.test(module)) return module;
   return pathToFileURL(path.resolve(module)).href;
 }

@@ -5,25 +5,20 @@
 // ends that connection only.
 import { fork, type ChildProcess } from "node:child_process";
 import type net from "node:net";
-import path from "node:path";
 import type { Duplex } from "node:stream";
-import { pathToFileURL } from "node:url";
 import { ErrorCode, SwitchboardError } from "../errors.js";
 import type { ProtocolConfig } from "./config.js";
 import type { ForkHello, FromForkChild } from "./fork/protocol.js";
 import { Server, type ServerOptions, type ServiceSpec } from "./server.js";
+import { serviceModuleOf, type ServiceModuleOptions } from "./service-module.js";
 
 /** fork/child.ts when the library runs from source, fork/child.js when compiled. */
 const CHILD = new URL(import.meta.url.endsWith(".ts") ? "./fork/child.ts" : "./fork/child.js", import.meta.url);
 /** How long a child has to exit after SIGTERM at close() before SIGKILL. */
 const KILL_GRACE_MS = 2000;
 
-export interface ForkingServerOptions extends ServerOptions {
-  /** The module each child imports the service from: a file: URL, or a path. */
-  serviceModule: URL | string;
-  /** The export of serviceModule holding the Service class. Default: the class name of `service`, else "default". */
-  serviceExport?: string;
-}
+/** serviceModule: the module each child process imports the service from. */
+export interface ForkingServerOptions extends ServerOptions, ServiceModuleOptions {}
 
 /**
  * rpyc's ForkingServer (Unix only): every connection is served by its own child process,
@@ -51,10 +46,7 @@ export class ForkingServer extends Server {
     if (process.platform === "win32") throw new SwitchboardError(ErrorCode.BAD_OPTION, "ForkingServer is Unix only (it passes sockets to child processes); use ThreadedServer or ThreadPoolServer");
     super(service, options);
     const o = options as Partial<ForkingServerOptions>;
-    if (o.serviceModule === undefined) throw new SwitchboardError(ErrorCode.BAD_OPTION, "ForkingServer needs serviceModule: the module each child process imports the service from");
-    this.moduleUrl = moduleUrlOf(o.serviceModule);
-    const cls = typeof service === "function" ? service : service.constructor;
-    this.exportName = o.serviceExport ?? (cls && cls !== Object && cls.name ? cls.name : "default");
+    ({ moduleUrl: this.moduleUrl, exportName: this.exportName } = serviceModuleOf(service, o, "ForkingServer", "each child process"));
   }
 
   /** PIDs of the children serving connections right now. */
@@ -124,7 +116,7 @@ export class ForkingServer extends Server {
         const pipe = child.stdio[4] as Duplex;
         pipe.on("error", () => stream.destroy());
         stream.on("error", () => pipe.destroy());
-        stream.pipe(pipe).on("finish", () => {});
+        stream.pipe(pipe);
         pipe.pipe(stream);
         stream.once("close", () => pipe.destroy());
         pipe.once("close", () => stream.destroy());
@@ -192,8 +184,3 @@ function takeBuffered(socket: net.Socket): Uint8Array | null {
   return chunks.length > 0 ? Buffer.concat(chunks) : null;
 }
 
-function moduleUrlOf(m: URL | string): string {
-  if (m instanceof URL) return m.href;
-  if (/^(file|data|node):/.test(m)) return m;
-  return pathToFileURL(path.resolve(m)).href;
-}

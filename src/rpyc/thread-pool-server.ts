@@ -3,14 +3,13 @@
 // instead of taking turns on the event loop. Calls cross to the threads as brine bytes and come
 // back the same way; exceptions keep their Python type.
 import { Worker } from "node:worker_threads";
-import { pathToFileURL } from "node:url";
-import path from "node:path";
 import { ErrorCode, SwitchboardError } from "../errors.js";
 import { dump, dumpable, load } from "./brine.js";
 import { rawCallable } from "./access.js";
 import { isNetref } from "./netref.js";
 import { loadException, PyError } from "./py-errors.js";
 import { Server, type ServerOptions, type ServiceSpec } from "./server.js";
+import { serviceModuleOf, type ServiceModuleOptions } from "./service-module.js";
 import { exposed, isMarkedExposed, Service } from "./service.js";
 import type { PyValue } from "./values.js";
 import type { FromPoolWorker, PoolWorkerData, ToPoolWorker } from "./pool/protocol.js";
@@ -22,15 +21,12 @@ const ENTRY = new URL(import.meta.url.endsWith(".ts") ? "./pool/worker.ts" : "./
 /** Threads in a row that fail to start before the pool stops replacing them. */
 const MAX_START_FAILURES = 3;
 
-export interface ThreadPoolServerOptions extends ServerOptions {
+/** serviceModule: the module each thread imports for its service instance. */
+export interface ThreadPoolServerOptions extends ServerOptions, ServiceModuleOptions {
   /** Worker threads (rpyc's nbThreads). Default 20. */
   nbThreads?: number;
   /** rpyc's requestBatchSize. Accepted for compatibility and unused: each thread runs one call at a time. */
   requestBatchSize?: number;
-  /** The module each thread imports for its service instance: a file: URL, or a path. */
-  serviceModule: URL | string;
-  /** The export of serviceModule holding the Service class. Default: the class name of `service`, else "default". */
-  serviceExport?: string;
   /**
    * Exposed methods that run on the main thread, on the connection's own instance (`echo` or
    * `exposed_echo`): they may take callbacks and netrefs, return objects by reference and keep
@@ -106,14 +102,11 @@ export class ThreadPoolServer extends Server {
   constructor(service: ServiceSpec, options: ThreadPoolServerOptions) {
     super(service, options);
     const o = options as Partial<ThreadPoolServerOptions>;
-    if (o.serviceModule === undefined) throw new SwitchboardError(ErrorCode.BAD_OPTION, "ThreadPoolServer needs serviceModule: the module each worker thread imports the service from");
     const nb = o.nbThreads ?? 20;
     if (!Number.isInteger(nb) || nb < 1) throw new SwitchboardError(ErrorCode.BAD_OPTION, `nbThreads must be a positive integer, got ${String(nb)}`);
     this.nbThreads = nb;
     this.requestBatchSize = o.requestBatchSize ?? 10;
-    this.moduleUrl = moduleUrlOf(o.serviceModule);
-    const cls = typeof service === "function" ? service : service.constructor;
-    this.exportName = o.serviceExport ?? (cls && cls !== Object && cls.name ? cls.name : "default");
+    ({ moduleUrl: this.moduleUrl, exportName: this.exportName } = serviceModuleOf(service, o, "ThreadPoolServer", "each worker thread"));
     this.mainThread = new Set(o.mainThread ?? []);
   }
 
@@ -296,11 +289,6 @@ export class ThreadPoolServer extends Server {
   }
 }
 
-function moduleUrlOf(m: URL | string): string {
-  if (m instanceof URL) return m.href;
-  if (/^(file|data|node):/.test(m)) return m;
-  return pathToFileURL(path.resolve(m)).href;
-}
 
 function describe(value: unknown): string {
   if (isNetref(value)) return "a netref (an object of the client's, by reference)";
