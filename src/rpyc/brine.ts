@@ -4,7 +4,7 @@
 // form Python's loader produces meaning for, and refuses everything else with RPYC_PROTOCOL
 // instead of crashing: a peer's garbage must end that connection cleanly, never the process.
 import { ErrorCode, SwitchboardError } from "../errors.js";
-import { Ellipsis, NotImplemented, PyComplex, PyFloat, PyFrozenSet, PySlice, type PySingleton, type PyValue } from "./values.js";
+import { Ellipsis, MAX_DUMP_DEPTH, NotImplemented, PyComplex, PyFloat, PyFrozenSet, PySlice, type PySingleton, type PyValue } from "./values.js";
 
 const TAG_NONE = 0x00;
 const TAG_EMPTY_BYTES = 0x01;
@@ -31,8 +31,8 @@ const IMM_BIAS = 0x50;
 const IMM_MIN = -0x30;
 const IMM_MAX = 0x9f;
 
-/** Deepest nesting dump() accepts, as values.ts's isDumpable (objects at depth > 256 are not values). */
-const DUMP_MAX_DEPTH = 256;
+/** Deepest nesting dump() accepts: isDumpable's. */
+const DUMP_MAX_DEPTH = MAX_DUMP_DEPTH;
 /** Default nesting limit of load(): enough for any real message, far from the JS stack's end. */
 export const DEFAULT_MAX_DEPTH = 256;
 /**
@@ -346,38 +346,6 @@ export function dumpMessage(msgType: number, seq: number | bigint, payload: PyVa
   });
 }
 
-/**
- * True when `value` is a brine value as a whole: the same answer as values.ts's isDumpable,
- * without its per-call closures.
- */
-export function dumpable(value: unknown, depth = 0): boolean {
-  switch (typeof value) {
-    case "boolean":
-    case "number":
-    case "bigint":
-    case "string":
-    case "undefined":
-      return true;
-    case "object":
-      break;
-    default:
-      return false;
-  }
-  if (value === null) return true;
-  if (depth > DUMP_MAX_DEPTH) return false;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) if (!dumpable(value[i], depth + 1)) return false;
-    return true;
-  }
-  if (value instanceof Uint8Array || value instanceof PyFloat || value instanceof PyComplex || value === Ellipsis || value === NotImplemented) return true;
-  if (value instanceof PySlice) return dumpable(value.start, depth + 1) && dumpable(value.stop, depth + 1) && dumpable(value.step, depth + 1);
-  if (value instanceof PyFrozenSet) {
-    const items = value.items;
-    for (let i = 0; i < items.length; i++) if (!dumpable(items[i], depth + 1)) return false;
-    return true;
-  }
-  return false;
-}
 
 // ---------------------------------------------------------------------------------------------
 // loading

@@ -38,13 +38,13 @@ import {
   MSG_REQUEST,
 } from "./consts.js";
 import { builtinDunders, compare, delAttr, dirOf, getAttr, hashOf, invoke, reprOf, setAttr, strOf } from "./access.js";
-import { dumpable, loadMessage } from "./brine.js";
+import { loadMessage } from "./brine.js";
 import { LOCAL_ATTRS, resolveConfig, type ProtocolConfig } from "./config.js";
 import { encodeMessageFrame, FrameDecoder } from "./frame.js";
 import { makeNetref, netrefCell, type Netref, type NetrefOwner, type RefCell } from "./netref.js";
 import { BoundMethod, instanceIdOf, isByRef, ObjectTable, type IdPack } from "./objects.js";
 import { dumpException, loadException, PyError } from "./py-errors.js";
-import type { PyValue } from "./values.js";
+import { isDumpable, type PyValue } from "./values.js";
 
 /** The proxy cache's key of an id_pack (ids may be bigints, so not a number). */
 function proxyKey(name: unknown, cls: unknown, inst: unknown): string {
@@ -457,10 +457,10 @@ export class Connection implements NetrefOwner {
     if (obj === null) return [LABEL_VALUE, null];
     if (isByRef(obj)) return [LABEL_REMOTE_REF, this.objects.export(obj)];
     if (Array.isArray(obj)) {
-      if (dumpable(obj)) return [LABEL_VALUE, obj as PyValue];
+      if (isDumpable(obj)) return [LABEL_VALUE, obj as PyValue];
       return [LABEL_TUPLE, obj.map((item) => this.box(item))];
     }
-    if (dumpable(obj)) return [LABEL_VALUE, obj as PyValue];
+    if (isDumpable(obj)) return [LABEL_VALUE, obj as PyValue];
     return [LABEL_REMOTE_REF, this.objects.export(obj)];
   }
 

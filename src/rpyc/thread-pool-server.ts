@@ -4,14 +4,14 @@
 // back the same way; exceptions keep their Python type.
 import { Worker } from "node:worker_threads";
 import { ErrorCode, SwitchboardError } from "../errors.js";
-import { dump, dumpable, load } from "./brine.js";
+import { dump, load } from "./brine.js";
 import { rawCallable } from "./access.js";
 import { isNetref } from "./netref.js";
 import { loadException, PyError } from "./py-errors.js";
 import { Server, type ServerOptions, type ServiceSpec } from "./server.js";
 import { serviceModuleOf, type ServiceModuleOptions } from "./service-module.js";
 import { exposed, isMarkedExposed, Service } from "./service.js";
-import type { PyValue } from "./values.js";
+import { isDumpable, type PyValue } from "./values.js";
 import type { FromPoolWorker, PoolWorkerData, ToPoolWorker } from "./pool/protocol.js";
 
 /** The plain-JavaScript thread bootstrap shared with the worker-pool execution model. */
@@ -158,9 +158,9 @@ export class ThreadPoolServer extends Server {
   /** Checks the arguments, then queues the call for the next free thread. */
   private submit(member: string, label: string, args: readonly unknown[], kwargs: ReadonlyArray<readonly [string, unknown]>): Promise<unknown> {
     args.forEach((a, i) => {
-      if (!dumpable(a)) throw notBrineArg(label, `argument ${i + 1}`, a);
+      if (!isDumpable(a)) throw notBrineArg(label, `argument ${i + 1}`, a);
     });
-    for (const [name, value] of kwargs) if (!dumpable(value)) throw notBrineArg(label, `argument ${JSON.stringify(name)}`, value);
+    for (const [name, value] of kwargs) if (!isDumpable(value)) throw notBrineArg(label, `argument ${JSON.stringify(name)}`, value);
     if (this.stopping) throw new PyError("EOFError", ["the server is closing"]);
     if (this.broken !== undefined) throw new PyError("RuntimeError", [`${label}() cannot run: ${this.broken}`]);
     const message: ToPoolWorker = {

@@ -99,27 +99,39 @@ export function isPyInt(value: unknown): value is number | bigint {
   return typeof value === "bigint" || (typeof value === "number" && Number.isSafeInteger(value) && !Object.is(value, -0));
 }
 
+/** Deepest nesting of a brine value (objects nested deeper are not values). */
+export const MAX_DUMP_DEPTH = 256;
+
 /**
  * True when `value` is a brine value as a whole (tuples and frozensets of values included):
- * such values travel by value, anything else by reference.
+ * such values travel by value, anything else by reference. On every reply's path, so plain
+ * loops, no closures.
  */
 export function isDumpable(value: unknown, depth = 0): boolean {
-  if (value === null || value === undefined) return true;
   switch (typeof value) {
     case "boolean":
     case "number":
     case "bigint":
     case "string":
+    case "undefined":
       return true;
     case "object":
       break;
     default:
       return false;
   }
-  if (depth > 256) return false;
+  if (value === null) return true;
+  if (depth > MAX_DUMP_DEPTH) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!isDumpable(value[i], depth + 1)) return false;
+    return true;
+  }
   if (value instanceof Uint8Array || value instanceof PyFloat || value instanceof PyComplex || value instanceof PySingleton) return true;
   if (value instanceof PySlice) return isDumpable(value.start, depth + 1) && isDumpable(value.stop, depth + 1) && isDumpable(value.step, depth + 1);
-  if (value instanceof PyFrozenSet) return value.items.every((v) => isDumpable(v, depth + 1));
-  if (Array.isArray(value)) return value.every((v) => isDumpable(v, depth + 1));
+  if (value instanceof PyFrozenSet) {
+    const items = value.items;
+    for (let i = 0; i < items.length; i++) if (!isDumpable(items[i], depth + 1)) return false;
+    return true;
+  }
   return false;
 }

@@ -5,9 +5,9 @@
 // client raises the same Python type either way.
 import { parentPort, workerData } from "node:worker_threads";
 import { bindArgs } from "../access.js";
-import { dump, dumpable, load } from "../brine.js";
+import { dump, load } from "../brine.js";
 import { dumpException, PyError } from "../py-errors.js";
-import type { PyValue } from "../values.js";
+import { isDumpable, type PyValue } from "../values.js";
 import type { FromPoolWorker, PoolWorkerData, ToPoolWorker } from "./protocol.js";
 
 /** What worker-boot.mjs hands over: an import() that can fall back to TypeScript hooks. */
@@ -43,7 +43,7 @@ async function call(service: Record<string, unknown>, msg: ToPoolWorker, post: (
     const fn = service[msg.member];
     if (typeof fn !== "function") throw new PyError("AttributeError", [`the pooled service has no method ${JSON.stringify(msg.member)}`]);
     const result: unknown = await fn.apply(service, bindArgs(fn, msg.label, args, kwargs));
-    if (!dumpable(result)) throw notBrine(msg.label, result);
+    if (!isDumpable(result)) throw notBrine(msg.label, result);
     post({ t: "result", id: msg.id, value: dump(result as PyValue) });
   } catch (err) {
     post({ t: "error", id: msg.id, error: dump(dumpException(err, { includeLocalTraceback: true, includeLocalVersion: true })) });
