@@ -8,6 +8,7 @@ import type net from "node:net";
 import type { Readable } from "node:stream";
 import tls from "node:tls";
 import { ErrorCode, SwitchboardError } from "../errors.js";
+import { secondsToMs } from "./config.js";
 import { AuthenticationError, type Authenticator, type AuthResult } from "./server.js";
 
 /** Seconds an authenticator waits for the client before giving up on it (a silent client must not hold a socket forever). */
@@ -42,10 +43,7 @@ export interface SSLAuthenticatorOptions {
   handshakeTimeout?: number;
 }
 
-function seconds(value: number, what: string): number {
-  if (!Number.isFinite(value) || value <= 0) throw new SwitchboardError(ErrorCode.BAD_OPTION, `${what} must be a positive number of seconds, got ${value}`);
-  return value * 1000;
-}
+const seconds = (value: number, what: string): number => secondsToMs(value, what, { positive: true });
 
 function certReqsOf(reqs: CertReqs | undefined, hasCa: boolean): "none" | "optional" | "required" {
   switch (reqs) {

@@ -1,5 +1,6 @@
 // Protocol configuration: rpyc's DEFAULT_CONFIG in camelCase, with rpyc's defaults and units
 // (seconds). The attribute policy (allow*) is enforced on the side that owns the object.
+import { ErrorCode, SwitchboardError } from "../errors.js";
 import type { Logger } from "./logger.js";
 
 export interface ProtocolConfig {
@@ -85,3 +86,11 @@ export const LOCAL_ATTRS: ReadonlySet<string> = new Set(
     "__repr__ __setattr__ __slots__ __str__ __weakref__"
   ).split(" "),
 );
+
+/** Seconds (rpyc's unit) to milliseconds for timers, refusing what a timer cannot take. */
+export function secondsToMs(seconds: number, what: string, { positive = false } = {}): number {
+  if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds < 0 || (positive && seconds === 0)) {
+    throw new SwitchboardError(ErrorCode.BAD_OPTION, `${what} must be a finite number of seconds ${positive ? "> 0" : ">= 0"}, got ${String(seconds)}`);
+  }
+  return seconds * 1000;
+}

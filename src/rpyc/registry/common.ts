@@ -4,7 +4,6 @@
 // `("RPYC", COMMAND, args)` in one UDP datagram or as the only bytes sent on a TCP
 // connection, and the reply is one brine value.
 import { dump } from "../brine.js";
-import { ErrorCode, SwitchboardError } from "../../errors.js";
 import type { PyValue } from "../values.js";
 
 /** The registry's UDP and TCP port (rpyc's REGISTRY_PORT). */
@@ -30,10 +29,4 @@ export function encodeRequest(command: RegistryCommand, args: readonly PyValue[]
   return dump([MAGIC, command, args]);
 }
 
-/** Seconds (rpyc's unit) to milliseconds for timers, refusing what a timer cannot take. */
-export function secondsToMs(seconds: number, what: string): number {
-  if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds < 0) {
-    throw new SwitchboardError(ErrorCode.BAD_OPTION, `${what} must be a finite number of seconds >= 0, got ${String(seconds)}`);
-  }
-  return seconds * 1000;
-}
+export { secondsToMs } from "../config.js";
