@@ -52,9 +52,7 @@ export class Counter {
 function liveCounters(): number {
   let live = 0;
   for (const c of counters) {
-    let held = false;
-    for (const conn of connections) if (conn.holds(c)) held = true;
-    if (held) live++;
+    if ([...connections].some((conn) => conn.holds(c))) live++;
     else counters.delete(c);
   }
   return live;
