@@ -8,143 +8,13 @@ import { once } from "node:events";
 import net from "node:net";
 import { after, before, describe, test } from "node:test";
 import { deflateSync } from "node:zlib";
-import { dump, load } from "../../src/rpyc/brine.js";
-import { encodeFrame, encodeMessageFrame, FrameDecoder } from "../../src/rpyc/frame.js";
+import { dump } from "../../src/rpyc/brine.js";
+import { encodeFrame, encodeMessageFrame } from "../../src/rpyc/frame.js";
 import type { PyValue } from "../../src/rpyc/values.js";
 import { PyError, Service, ThreadedServer, type Connection } from "switchboard/rpyc";
-
-const MSG_REQUEST = 1;
-const MSG_REPLY = 2;
-const MSG_EXCEPTION = 3;
-const VALUE = 1;
-const TUPLE = 2;
-const LOCAL = 3;
-const REMOTE = 4;
-const H_PING = 1;
-const H_GETROOT = 3;
-const H_GETATTR = 4;
-const H_CALLATTR = 8;
-
-type Msg = [number, number | bigint, PyValue];
-type IdPack = [string, number, number];
+import { findServerConn, H, LOCAL, MSG_EXCEPTION, MSG_REQUEST, RawClient, REMOTE, serverConnOf, TUPLE, VALUE } from "./raw-client.js";
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ""), "hex");
-
-/** A raw rpyc peer: frames and brine written and read by hand. */
-class RawClient {
-  private readonly decoder = new FrameDecoder();
-  private readonly inbox: Msg[] = [];
-  private wake: (() => void) | undefined;
-  seq = 0;
-  ended = false;
-  readonly closed: Promise<void>;
-
-  private constructor(readonly socket: net.Socket) {
-    socket.on("data", (chunk: Buffer) => {
-      for (const p of this.decoder.push(chunk)) this.inbox.push(load(p) as Msg);
-      this.wake?.();
-    });
-    socket.on("error", () => {});
-    this.closed = new Promise((resolve) =>
-      socket.once("close", () => {
-        this.ended = true;
-        this.wake?.();
-        resolve();
-      }),
-    );
-  }
-
-  static async open(port: number): Promise<RawClient> {
-    const s = net.connect(port, "127.0.0.1");
-    await once(s, "connect");
-    return new RawClient(s);
-  }
-
-  write(bytes: Uint8Array): void {
-    this.socket.write(bytes);
-  }
-
-  /** One frame around hand-made payload bytes. */
-  frame(payload: Uint8Array): void {
-    this.write(encodeFrame(payload));
-  }
-
-  send(type: number, seq: number | bigint, payload: PyValue): void {
-    this.write(encodeMessageFrame(type, seq, payload));
-  }
-
-  request(handler: PyValue, argsBox: PyValue): number {
-    const seq = this.seq++;
-    this.send(MSG_REQUEST, seq, [handler, argsBox]);
-    return seq;
-  }
-
-  async take(pred: (m: Msg) => boolean, what: string): Promise<Msg> {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const i = this.inbox.findIndex(pred);
-      if (i >= 0) return this.inbox.splice(i, 1)[0]!;
-      if (this.ended) throw new Error(`connection closed while waiting for ${what}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${what}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-    }
-  }
-
-  call(handler: PyValue, argsBox: PyValue): Promise<Msg> {
-    const seq = this.request(handler, argsBox);
-    return this.take((m) => (m[0] === MSG_REPLY || m[0] === MSG_EXCEPTION) && m[1] === seq, `the answer to ${seq}`);
-  }
-
-  async ok(handler: number, argsBox: PyValue): Promise<[number, PyValue]> {
-    const m = await this.call(handler, argsBox);
-    assert.equal(m[0], MSG_REPLY, `expected a reply, got message type ${m[0]}`);
-    return m[2] as [number, PyValue];
-  }
-
-  /** The exception (module.name) a request must fail with. */
-  async failsWith(handler: PyValue, argsBox: PyValue): Promise<string> {
-    const m = await this.call(handler, argsBox);
-    assert.equal(m[0], MSG_EXCEPTION, `expected an exception, got message type ${m[0]}`);
-    const [[module, name]] = m[2] as [[string, string]];
-    return `${module}.${name}`;
-  }
-
-  async root(): Promise<IdPack> {
-    const [label, id] = await this.ok(H_GETROOT, [VALUE, []]);
-    assert.equal(label, REMOTE);
-    return id as IdPack;
-  }
-
-  /** The connection still works: GETROOT and PING answered. */
-  async usable(): Promise<void> {
-    await this.root();
-    assert.deepEqual(await this.ok(H_PING, [VALUE, ["still here"]]), [VALUE, "still here"]);
-  }
-
-  /** The server must close this connection (bounded wait). */
-  async closedByServer(what: string): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`the server kept the connection open after ${what}`)), 10_000);
-    });
-    try {
-      await Promise.race([this.closed, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  destroy(): void {
-    this.socket.destroy();
-  }
-}
 
 function deferred<T>(): { promise: Promise<T>; resolve(v: T): void; reject(e: unknown): void } {
   let resolve!: (v: T) => void;
@@ -212,20 +82,15 @@ describe("bad input to a ThreadedServer", () => {
     error: (message: string, err?: unknown) => logged.push({ level: "error", message, err }),
   };
 
-  function serverConn(client: RawClient): Connection {
-    const port = client.socket.localPort;
-    const conn = [...server.connections].find((k) => k.config.endpoints?.[1].endsWith(`:${port}`));
-    assert.ok(conn, "the server has a connection for this client");
-    return conn;
-  }
+  const serverConn = (client: RawClient): Connection => serverConnOf(server, client.socket.localPort);
 
   /** A fresh client is served: the server survived whatever came before. */
   async function serverStillServes(): Promise<void> {
     const fresh = await RawClient.open(server.port);
     try {
       await fresh.usable();
-      const [, root] = await fresh.ok(H_GETROOT, [VALUE, []]);
-      assert.deepEqual(await fresh.ok(H_CALLATTR, [TUPLE, [[LOCAL, root], [VALUE, "add"], [VALUE, [2, 3]]]]), [VALUE, 5]);
+      const [, root] = await fresh.ok(H.GETROOT, [VALUE, []]);
+      assert.deepEqual(await fresh.ok(H.CALLATTR, [TUPLE, [[LOCAL, root], [VALUE, "add"], [VALUE, [2, 3]]]]), [VALUE, 5]);
     } finally {
       fresh.destroy();
     }
@@ -342,12 +207,12 @@ describe("bad input to a ThreadedServer", () => {
   test("a message that is not a (msg_type, seq, payload) 3-tuple closes the connection", async () => {
     const cases: PyValue[] = [
       [MSG_REQUEST, 0], // 2-tuple
-      [MSG_REQUEST, 0, [H_PING, [VALUE, ["x"]]], null], // 4-tuple
+      [MSG_REQUEST, 0, [H.PING, [VALUE, ["x"]]], null], // 4-tuple
       5,
       "hello",
       ["1", 0, null], // msg_type a str
-      [MSG_REQUEST, null, [H_PING, [VALUE, ["x"]]]], // seq None
-      [MSG_REQUEST, "0", [H_PING, [VALUE, ["x"]]]], // seq a str
+      [MSG_REQUEST, null, [H.PING, [VALUE, ["x"]]]], // seq None
+      [MSG_REQUEST, "0", [H.PING, [VALUE, ["x"]]]], // seq a str
     ];
     for (const msg of cases) await killedBy(encodeFrame(dump(msg)), `message ${JSON.stringify(msg)}`);
     await serverStillServes();
@@ -368,7 +233,7 @@ describe("bad input to a ThreadedServer", () => {
 
   test("unknown or malformed object ids in LABEL_LOCAL_REF get MSG_EXCEPTION and the connection stays usable", async () => {
     const c = await RawClient.open(server.port);
-    const [, root] = await c.ok(H_GETROOT, [VALUE, []]);
+    const [, root] = await c.ok(H.GETROOT, [VALUE, []]);
     const ids: PyValue[] = [
       ["switchboard.ProbeService", 1, 987_654_321],
       ["x", 0, 0],
@@ -378,7 +243,7 @@ describe("bad input to a ThreadedServer", () => {
       null,
     ];
     for (const id of ids) {
-      const type = await c.failsWith(H_GETATTR, [TUPLE, [[LOCAL, id], [VALUE, "add"]]]);
+      const type = await c.failsWith(H.GETATTR, [TUPLE, [[LOCAL, id], [VALUE, "add"]]]);
       assert.ok(type === "builtins.KeyError" || type === "builtins.ValueError" || type === "builtins.TypeError", `${String(id)}: ${type}`);
     }
     // DEL of an object we never got
@@ -386,7 +251,7 @@ describe("bad input to a ThreadedServer", () => {
     // a DEL count that is not an int is refused, and the object stays held
     for (const count of ["x", null, 1.5]) assert.equal(await c.failsWith(15, [TUPLE, [[LOCAL, root], [VALUE, count]]]), "builtins.TypeError");
     // the real root still works
-    assert.deepEqual(await c.ok(H_CALLATTR, [TUPLE, [[LOCAL, root], [VALUE, "add"], [VALUE, [1, 1]]]]), [VALUE, 2]);
+    assert.deepEqual(await c.ok(H.CALLATTR, [TUPLE, [[LOCAL, root], [VALUE, "add"], [VALUE, [1, 1]]]]), [VALUE, 2]);
     await c.usable();
     c.destroy();
     await serverStillServes();
@@ -409,11 +274,11 @@ describe("bad input to a ThreadedServer", () => {
       [REMOTE, "not an id_pack"],
     ];
     for (const box of boxes) {
-      const type = await c.failsWith(H_PING, box);
+      const type = await c.failsWith(H.PING, box);
       assert.ok(type === "builtins.ValueError" || type === "builtins.TypeError", `${JSON.stringify(box)}: ${type}`);
     }
     // the request payload itself is not (handler, args)
-    for (const payload of [null, 5, [H_PING], [H_PING, [VALUE, ["x"]], 1]]) {
+    for (const payload of [null, 5, [H.PING], [H.PING, [VALUE, ["x"]], 1]]) {
       c.send(MSG_REQUEST, c.seq, payload);
       const seq = c.seq++;
       const m = await c.take((msg) => msg[1] === seq, `the answer to a request payload ${JSON.stringify(payload)}`);
@@ -426,11 +291,11 @@ describe("bad input to a ThreadedServer", () => {
 
   test("GETATTR with a name that is not a str (int, None, tuple, invalid UTF-8 bytes) is TypeError or ValueError; the connection stays usable", async () => {
     const c = await RawClient.open(server.port);
-    const [, root] = await c.ok(H_GETROOT, [VALUE, []]);
-    for (const name of [5, null, ["add"]]) assert.equal(await c.failsWith(H_GETATTR, [TUPLE, [[LOCAL, root], [VALUE, name]]]), "builtins.TypeError");
-    const bad = await c.failsWith(H_GETATTR, [TUPLE, [[LOCAL, root], [VALUE, new Uint8Array([0xff, 0xfe])]]]);
+    const [, root] = await c.ok(H.GETROOT, [VALUE, []]);
+    for (const name of [5, null, ["add"]]) assert.equal(await c.failsWith(H.GETATTR, [TUPLE, [[LOCAL, root], [VALUE, name]]]), "builtins.TypeError");
+    const bad = await c.failsWith(H.GETATTR, [TUPLE, [[LOCAL, root], [VALUE, new Uint8Array([0xff, 0xfe])]]]);
     assert.ok(bad === "builtins.TypeError" || bad === "builtins.ValueError" || bad === "builtins.UnicodeDecodeError", bad);
-    assert.equal(await c.failsWith(H_CALLATTR, [TUPLE, [[LOCAL, root], [VALUE, 5], [VALUE, []]]]), "builtins.TypeError");
+    assert.equal(await c.failsWith(H.CALLATTR, [TUPLE, [[LOCAL, root], [VALUE, 5], [VALUE, []]]]), "builtins.TypeError");
     await c.usable();
     c.destroy();
     await serverStillServes();
@@ -441,11 +306,11 @@ describe("bad input to a ThreadedServer", () => {
     slowGate = deferred();
     const errorsBefore = logged.filter((l) => l.level === "error").length;
     const c = await RawClient.open(server.port);
-    const [, root] = await c.ok(H_GETROOT, [VALUE, []]);
-    await c.ok(H_CALLATTR, [TUPLE, [[LOCAL, root], [VALUE, "counter"], [VALUE, []]]]);
+    const [, root] = await c.ok(H.GETROOT, [VALUE, []]);
+    await c.ok(H.CALLATTR, [TUPLE, [[LOCAL, root], [VALUE, "counter"], [VALUE, []]]]);
     const conn = serverConn(c);
     assert.equal(conn.exportedCount, 2);
-    c.request(H_CALLATTR, [TUPLE, [[LOCAL, root], [VALUE, "slow"], [VALUE, []]]]);
+    c.request(H.CALLATTR, [TUPLE, [[LOCAL, root], [VALUE, "slow"], [VALUE, []]]]);
     await slowStarted.promise;
     c.destroy();
     await conn.closed;
@@ -464,9 +329,9 @@ describe("bad input to a ThreadedServer", () => {
   test("abrupt disconnect while the server awaits our callback: the handler sees the connection closed, nothing crashes", async () => {
     callbackOutcome = deferred();
     const c = await RawClient.open(server.port);
-    const [, root] = await c.ok(H_GETROOT, [VALUE, []]);
+    const [, root] = await c.ok(H.GETROOT, [VALUE, []]);
     const conn = serverConn(c);
-    c.request(H_CALLATTR, [TUPLE, [[LOCAL, root], [VALUE, "callback"], [TUPLE, [[REMOTE, ["builtins.function", 1, 2]], [VALUE, 1]]]]]);
+    c.request(H.CALLATTR, [TUPLE, [[LOCAL, root], [VALUE, "callback"], [TUPLE, [[REMOTE, ["builtins.function", 1, 2]], [VALUE, 1]]]]]);
     await c.take((m) => m[0] === MSG_REQUEST, "the callback request");
     c.destroy();
     const outcome = await callbackOutcome.promise;
@@ -492,11 +357,11 @@ describe("bad input to a ThreadedServer", () => {
     const deadline = Date.now() + 15_000;
     // write until our own writes back up for good: the server no longer reads
     while (sent < 400 * 1024 * 1024 && Date.now() < deadline) {
-      const frame = encodeMessageFrame(MSG_REQUEST, seq++, [H_PING, [VALUE, [big]]]);
+      const frame = encodeMessageFrame(MSG_REQUEST, seq++, [H.PING, [VALUE, [big]]]);
       sent += frame.length;
       if (!hog.write(frame)) {
         const drained = await Promise.race([once(hog, "drain").then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 1500))]);
-        conn ??= [...server.connections].find((k) => k.config.endpoints?.[1].endsWith(`:${hog.localPort}`));
+        conn ??= findServerConn(server, hog.localPort);
         if (conn) maxServerBuffer = Math.max(maxServerBuffer, conn.stream.writableLength);
         if (!drained) {
           stalled = true;
@@ -522,13 +387,13 @@ describe("bad input to a ThreadedServer", () => {
     await once(hog, "connect");
     hog.pause();
     // 60 PINGs of 1 MB each, ~1 KB each on the wire: 60 KB that would make 60 MB of replies
-    const plain = encodeMessageFrame(MSG_REQUEST, 0, [H_PING, [VALUE, ["p".repeat(1_000_000)]]]);
+    const plain = encodeMessageFrame(MSG_REQUEST, 0, [H.PING, [VALUE, ["p".repeat(1_000_000)]]]);
     const frame = encodeFrame(deflateSync(plain.subarray(5, plain.length - 1)));
     frame[4] = 1;
     hog.write(Buffer.concat(Array.from({ length: 60 }, () => frame)));
     let conn: Connection | undefined;
     await eventually(() => {
-      conn ??= [...server.connections].find((k) => k.config.endpoints?.[1].endsWith(`:${hog.localPort}`));
+      conn ??= findServerConn(server, hog.localPort);
       return conn !== undefined && conn.stream.writableLength > 4 * 1024 * 1024;
     }, "the server's replies reach the high-water mark");
     const s = conn!.stream as net.Socket;
@@ -546,10 +411,10 @@ describe("bad input to a ThreadedServer", () => {
     const results = await Promise.all(
       Array.from({ length: N }, async (_, i) => {
         const c = await RawClient.open(server.port);
-        const [, root] = await c.ok(H_GETROOT, [VALUE, []]);
-        const [, sum] = await c.ok(H_CALLATTR, [TUPLE, [[LOCAL, root], [VALUE, "add"], [VALUE, [i, 1]]]]);
-        const [, counter] = await c.ok(H_CALLATTR, [TUPLE, [[LOCAL, root], [VALUE, "counter"], [VALUE, []]]]);
-        const [, n] = await c.ok(H_CALLATTR, [TUPLE, [[LOCAL, counter], [VALUE, "increment"], [VALUE, [i]]]]);
+        const [, root] = await c.ok(H.GETROOT, [VALUE, []]);
+        const [, sum] = await c.ok(H.CALLATTR, [TUPLE, [[LOCAL, root], [VALUE, "add"], [VALUE, [i, 1]]]]);
+        const [, counter] = await c.ok(H.CALLATTR, [TUPLE, [[LOCAL, root], [VALUE, "counter"], [VALUE, []]]]);
+        const [, n] = await c.ok(H.CALLATTR, [TUPLE, [[LOCAL, counter], [VALUE, "increment"], [VALUE, [i]]]]);
         conns.push(serverConn(c));
         if (i % 3 === 0) c.request(2, [VALUE, []]); // HANDLE_CLOSE
         else if (i % 3 === 1) c.socket.end();

@@ -3,136 +3,12 @@
 // HANDLE_* request, both argument box forms, optional kwargs, stable id_packs, DEL counts,
 // proxies going home, the exception record, CLOSE, zlib frames, stray replies, re-entrancy.
 import assert from "node:assert/strict";
-import { once } from "node:events";
-import net from "node:net";
 import { after, before, describe, test } from "node:test";
 import { deflateSync } from "node:zlib";
-import { load } from "../../src/rpyc/brine.js";
-import { encodeFrame, encodeMessageFrame, FrameDecoder } from "../../src/rpyc/frame.js";
+import { encodeFrame, encodeMessageFrame } from "../../src/rpyc/frame.js";
 import { NotImplemented, type PyValue } from "../../src/rpyc/values.js";
 import { PyError, Service, ThreadedServer, type Connection } from "switchboard/rpyc";
-
-const MSG_REQUEST = 1;
-const MSG_REPLY = 2;
-const MSG_EXCEPTION = 3;
-const VALUE = 1;
-const TUPLE = 2;
-const LOCAL = 3;
-const REMOTE = 4;
-const H = {
-  PING: 1, CLOSE: 2, GETROOT: 3, GETATTR: 4, DELATTR: 5, SETATTR: 6, CALL: 7, CALLATTR: 8, REPR: 9, STR: 10,
-  CMP: 11, HASH: 12, DIR: 13, PICKLE: 14, DEL: 15, INSPECT: 16, BUFFITER: 17, OLDSLICING: 18, CTXEXIT: 19, INSTANCECHECK: 20,
-} as const;
-
-type Msg = [number, number | bigint, PyValue];
-type IdPack = [string, number, number];
-
-/** A raw rpyc peer: frames and brine written and read by hand. */
-class RawClient {
-  private readonly decoder = new FrameDecoder();
-  private readonly inbox: Msg[] = [];
-  private wake: (() => void) | undefined;
-  seq = 0;
-  ended = false;
-  readonly closed: Promise<void>;
-
-  private constructor(readonly socket: net.Socket) {
-    socket.on("data", (chunk: Buffer) => {
-      for (const p of this.decoder.push(chunk)) this.inbox.push(load(p) as Msg);
-      this.wake?.();
-    });
-    socket.on("error", () => {});
-    this.closed = new Promise((resolve) =>
-      socket.once("close", () => {
-        this.ended = true;
-        this.wake?.();
-        resolve();
-      }),
-    );
-  }
-
-  static async open(port: number): Promise<RawClient> {
-    const s = net.connect(port, "127.0.0.1");
-    await once(s, "connect");
-    return new RawClient(s);
-  }
-
-  send(type: number, seq: number | bigint, payload: PyValue): void {
-    this.socket.write(encodeMessageFrame(type, seq, payload));
-  }
-
-  request(handler: number, argsBox: PyValue): number {
-    const seq = this.seq++;
-    this.send(MSG_REQUEST, seq, [handler, argsBox]);
-    return seq;
-  }
-
-  /** Messages received and not taken yet. */
-  get pending(): readonly Msg[] {
-    return this.inbox;
-  }
-
-  /** The first message matching `pred` (bounded wait: a missing message fails the test). */
-  async take(pred: (m: Msg) => boolean, what: string): Promise<Msg> {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const i = this.inbox.findIndex(pred);
-      if (i >= 0) return this.inbox.splice(i, 1)[0]!;
-      if (this.ended) throw new Error(`connection closed while waiting for ${what}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${what}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-    }
-  }
-
-  answer(seq: number | bigint): Promise<Msg> {
-    return this.take((m) => (m[0] === MSG_REPLY || m[0] === MSG_EXCEPTION) && m[1] === seq, `the answer to ${String(seq)}`);
-  }
-
-  call(handler: number, argsBox: PyValue): Promise<Msg> {
-    return this.answer(this.request(handler, argsBox));
-  }
-
-  /** The reply box of a request that must succeed. */
-  async ok(handler: number, argsBox: PyValue): Promise<[number, PyValue]> {
-    const m = await this.call(handler, argsBox);
-    assert.equal(m[0], MSG_REPLY, `expected a reply, got ${JSON.stringify(m, replacer)}`);
-    return m[2] as [number, PyValue];
-  }
-
-  /** The exception record of a request that must fail. */
-  async fails(handler: number, argsBox: PyValue): Promise<PyValue> {
-    const m = await this.call(handler, argsBox);
-    assert.equal(m[0], MSG_EXCEPTION, `expected an exception, got ${JSON.stringify(m, replacer)}`);
-    return m[2];
-  }
-
-  async root(): Promise<IdPack> {
-    const [label, id] = await this.ok(H.GETROOT, [VALUE, []]);
-    assert.equal(label, REMOTE);
-    return id as IdPack;
-  }
-
-  destroy(): void {
-    this.socket.destroy();
-  }
-}
-
-function replacer(_k: string, v: unknown): unknown {
-  return typeof v === "bigint" ? `${v}n` : v instanceof Uint8Array ? `bytes(${v.length})` : v;
-}
-
-/** The exception record's (module, name) and args. */
-function excOf(record: PyValue): { type: string; args: PyValue[] } {
-  const [[module, name], args] = record as [[string, string], PyValue[]];
-  return { type: `${module}.${name}`, args };
-}
+import { excOf, H, LOCAL, MSG_EXCEPTION, MSG_REPLY, MSG_REQUEST, RawClient, REMOTE, serverConnOf, TUPLE, VALUE, type IdPack } from "./raw-client.js";
 
 class Counter {
   value = 0;
@@ -192,12 +68,7 @@ describe("Connection, request by request, from a raw client", () => {
   let root: IdPack;
 
   /** The server's Connection for a raw client (found by the client's port). */
-  function serverConn(client: RawClient): Connection {
-    const port = client.socket.localPort;
-    const conn = [...server.connections].find((k) => k.config.endpoints?.[1].endsWith(`:${port}`));
-    assert.ok(conn, "the server has a connection for this client");
-    return conn;
-  }
+  const serverConn = (client: RawClient): Connection => serverConnOf(server, client.socket.localPort);
 
   /** CALLATTR(root, name, args) with every argument by value: the (1, tuple) form. */
   function rootCall(name: string, ...args: PyValue[]): Promise<[number, PyValue]> {

@@ -69,19 +69,7 @@ out["list"] = [len(L), L[-1], list(L)]
 out["slow"] = r.slow(0.01)
 if mode != "single":
     other = connect()
-    gate = threading.Event()
-    order = []
-    def hold(x):
-        order.append("A waiting")
-        gate.wait(60)
-        return x
-    t = threading.Thread(target=lambda: order.append(["A", other.root.callback(hold, 1)]))
-    t.start()
-    until(lambda: "A waiting" in order, 30)
-    order.append(["B", r.echo(2)])
-    gate.set()
-    t.join(60)
-    out["order"] = order
+    out["order"] = while_parked(other, 1, [lambda: r.echo(2)])
     other.close()
 c.close()
 print(json.dumps(out))

@@ -95,4 +95,23 @@ def until(probe, limit=10.0):
         if v or time.time() > end:
             return v
         time.sleep(0.05)
+
+def while_parked(conn, value, others):
+    """Parks conn.root.callback(hold, value) inside hold() on a thread, calls each of others
+    meanwhile, then lets hold() return. The order of events: "A waiting", ["B", result] per
+    other, ["A", value] when the parked call holds none of the others up."""
+    gate = threading.Event()
+    order = []
+    def hold(x):
+        order.append("A waiting")
+        gate.wait(60)
+        return x
+    t = threading.Thread(target=lambda: order.append(["A", conn.root.callback(hold, value)]))
+    t.start()
+    until(lambda: "A waiting" in order, 30)
+    for other in others:
+        order.append(["B", other()])
+    gate.set()
+    t.join(60)
+    return order
 `;

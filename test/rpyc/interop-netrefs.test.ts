@@ -103,19 +103,7 @@ out["list"] = {
 # A call parked inside a callback on one connection does not hold up another connection: the
 # second connection's calls complete while the first is still waiting for us to open the gate.
 blocked = rpyc.connect("127.0.0.1", port)
-gate = threading.Event()
-order = []
-def hold(x):
-    order.append("A waiting")
-    gate.wait(60)
-    return x
-t = threading.Thread(target=lambda: order.append(["A", blocked.root.callback(hold, 7)]))
-t.start()
-until(lambda: "A waiting" in order, 30)
-order.append(["B", r.add(1, 2)])
-order.append(["B", r.slow(0)])
-gate.set()
-t.join(60)
+order = while_parked(blocked, 7, [lambda: r.add(1, 2), lambda: r.slow(0)])
 # slow() on one connection: another connection is answered while it sleeps
 pending = rpyc.async_(blocked.root.slow)(4)
 answered = r.echo("meanwhile")

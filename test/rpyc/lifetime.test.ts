@@ -5,122 +5,18 @@
 // (conn.release) or when collected. Checked with a raw client, our own client, and stock
 // Python rpyc.
 import assert from "node:assert/strict";
-import { once } from "node:events";
 import net from "node:net";
 import { after, before, describe, test } from "node:test";
 import v8 from "node:v8";
 import vm from "node:vm";
-import { load } from "../../src/rpyc/brine.js";
-import { encodeMessageFrame, FrameDecoder } from "../../src/rpyc/frame.js";
 import type { PyValue } from "../../src/rpyc/values.js";
 import { connect, isNetref, Service, ThreadedServer, type Connection, type Netref } from "switchboard/rpyc";
 import { rpycPeerSkip, runPythonAsync } from "./python-peer.js";
+import { H, LOCAL, RawClient, REMOTE, serverConnOf, TUPLE, VALUE } from "./raw-client.js";
 
 // A full collection on demand, so "collectable" is checked, not guessed.
 v8.setFlagsFromString("--expose-gc");
 const gc = vm.runInNewContext("gc") as () => void;
-
-const MSG_REQUEST = 1;
-const MSG_REPLY = 2;
-const MSG_EXCEPTION = 3;
-const VALUE = 1;
-const TUPLE = 2;
-const LOCAL = 3;
-const REMOTE = 4;
-const H_GETROOT = 3;
-const H_CALLATTR = 8;
-const H_DEL = 15;
-
-type Msg = [number, number | bigint, PyValue];
-type IdPack = [string, number, number];
-
-/** A raw rpyc peer: frames and brine written and read by hand. */
-class RawClient {
-  private readonly decoder = new FrameDecoder();
-  readonly inbox: Msg[] = [];
-  private wake: (() => void) | undefined;
-  seq = 0;
-  ended = false;
-  readonly closed: Promise<void>;
-
-  private constructor(readonly socket: net.Socket) {
-    socket.on("data", (chunk: Buffer) => {
-      for (const p of this.decoder.push(chunk)) this.inbox.push(load(p) as Msg);
-      this.wake?.();
-    });
-    socket.on("error", () => {});
-    this.closed = new Promise((resolve) =>
-      socket.once("close", () => {
-        this.ended = true;
-        this.wake?.();
-        resolve();
-      }),
-    );
-  }
-
-  static async open(port: number): Promise<RawClient> {
-    const s = net.connect(port, "127.0.0.1");
-    await once(s, "connect");
-    return new RawClient(s);
-  }
-
-  request(handler: number, argsBox: PyValue): number {
-    const seq = this.seq++;
-    this.socket.write(encodeMessageFrame(MSG_REQUEST, seq, [handler, argsBox]));
-    return seq;
-  }
-
-  async take(pred: (m: Msg) => boolean, what: string, ms = 10_000): Promise<Msg> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const i = this.inbox.findIndex(pred);
-      if (i >= 0) return this.inbox.splice(i, 1)[0]!;
-      if (this.ended) throw new Error(`connection closed while waiting for ${what}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${what}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-    }
-  }
-
-  async ok(handler: number, argsBox: PyValue): Promise<[number, PyValue]> {
-    const seq = this.request(handler, argsBox);
-    const m = await this.take((x) => (x[0] === MSG_REPLY || x[0] === MSG_EXCEPTION) && x[1] === seq, `the answer to ${seq}`);
-    assert.equal(m[0], MSG_REPLY, `expected a reply, got message type ${m[0]}`);
-    return m[2] as [number, PyValue];
-  }
-
-  async root(): Promise<IdPack> {
-    const [label, id] = await this.ok(H_GETROOT, [VALUE, []]);
-    assert.equal(label, REMOTE);
-    return id as IdPack;
-  }
-
-  /** The HANDLE_DEL requests the server sent us, as (id_pack label, id_pack, count). */
-  dels(): Array<[number, PyValue, PyValue]> {
-    const out: Array<[number, PyValue, PyValue]> = [];
-    for (let i = this.inbox.length - 1; i >= 0; i--) {
-      const [type, , body] = this.inbox[i]!;
-      if (type !== MSG_REQUEST || (body as PyValue[])[0] !== H_DEL) continue;
-      this.inbox.splice(i, 1);
-      const [label, boxes] = (body as [number, [number, PyValue]])[1];
-      assert.equal(label, TUPLE);
-      const [[refLabel, id], [countLabel, count]] = boxes as unknown as [[number, PyValue], [number, PyValue]];
-      assert.equal(countLabel, VALUE);
-      out.unshift([refLabel, id, count]);
-    }
-    return out;
-  }
-
-  destroy(): void {
-    this.socket.destroy();
-  }
-}
 
 class Counter {
   value = 0;
@@ -184,12 +80,6 @@ async function collectUntil(cond: () => boolean, what: string): Promise<void> {
 describe("object lifetime", () => {
   let server: ThreadedServer;
 
-  function serverConnOf(localPort: number | undefined): Connection {
-    const conn = [...server.connections].find((k) => k.config.endpoints?.[1].endsWith(`:${localPort}`));
-    assert.ok(conn, "the server has a connection for this client");
-    return conn;
-  }
-
   before(async () => {
     server = new ThreadedServer(LifetimeService, { hostname: "127.0.0.1", port: 0 });
     await server.start();
@@ -202,20 +92,20 @@ describe("object lifetime", () => {
   test("an object sent 3 times lives until DELs add up to 3 (DEL 1, then DEL 2), then it is gone from the table and collectable", async () => {
     const c = await RawClient.open(server.port);
     const root = await c.root();
-    const conn = serverConnOf(c.socket.localPort);
+    const conn = serverConnOf(server, c.socket.localPort);
     const base = conn.exportedCount;
-    const [, counter] = await c.ok(H_CALLATTR, [TUPLE, [[LOCAL, root], [VALUE, "counter"], [VALUE, []]]]);
+    const [, counter] = await c.ok(H.CALLATTR, [TUPLE, [[LOCAL, root], [VALUE, "counter"], [VALUE, []]]]);
     const weak = made[made.length - 1]!;
-    for (let i = 0; i < 2; i++) assert.deepEqual(await c.ok(H_CALLATTR, [TUPLE, [[LOCAL, root], [VALUE, "echo"], [TUPLE, [[LOCAL, counter]]]]]), [REMOTE, counter]);
+    for (let i = 0; i < 2; i++) assert.deepEqual(await c.ok(H.CALLATTR, [TUPLE, [[LOCAL, root], [VALUE, "echo"], [TUPLE, [[LOCAL, counter]]]]]), [REMOTE, counter]);
     assert.equal(conn.exportedCount, base + 1);
-    await c.ok(H_DEL, [TUPLE, [[LOCAL, counter], [VALUE, 1]]]);
+    await c.ok(H.DEL, [TUPLE, [[LOCAL, counter], [VALUE, 1]]]);
     assert.equal(conn.exportedCount, base + 1, "2 of 3 references still held");
     // still held: a collection leaves it alone
     await new Promise((r) => setImmediate(r));
     gc();
     assert.ok(weak.deref() !== undefined, "a held object is not collected");
-    assert.deepEqual(await c.ok(H_CALLATTR, [TUPLE, [[LOCAL, counter], [VALUE, "increment"], [VALUE, [2]]]]), [VALUE, 2]);
-    await c.ok(H_DEL, [TUPLE, [[LOCAL, counter], [VALUE, 2]]]);
+    assert.deepEqual(await c.ok(H.CALLATTR, [TUPLE, [[LOCAL, counter], [VALUE, "increment"], [VALUE, [2]]]]), [VALUE, 2]);
+    await c.ok(H.DEL, [TUPLE, [[LOCAL, counter], [VALUE, 2]]]);
     assert.equal(conn.exportedCount, base);
     await collectUntil(() => weak.deref() === undefined, "the released counter");
     c.destroy();
@@ -224,10 +114,10 @@ describe("object lifetime", () => {
   test("one DEL with a count above what was sent releases the object (no negative count keeps it)", async () => {
     const c = await RawClient.open(server.port);
     const root = await c.root();
-    const conn = serverConnOf(c.socket.localPort);
+    const conn = serverConnOf(server, c.socket.localPort);
     const base = conn.exportedCount;
-    const [, counter] = await c.ok(H_CALLATTR, [TUPLE, [[LOCAL, root], [VALUE, "counter"], [VALUE, []]]]);
-    await c.ok(H_DEL, [TUPLE, [[LOCAL, counter], [VALUE, 5]]]);
+    const [, counter] = await c.ok(H.CALLATTR, [TUPLE, [[LOCAL, root], [VALUE, "counter"], [VALUE, []]]]);
+    await c.ok(H.DEL, [TUPLE, [[LOCAL, counter], [VALUE, 5]]]);
     assert.equal(conn.exportedCount, base);
     c.destroy();
   });
@@ -235,10 +125,10 @@ describe("object lifetime", () => {
   test("disconnect releases every exported object: the table empties and the objects are collectable", async () => {
     const c = await RawClient.open(server.port);
     const root = await c.root();
-    const conn = serverConnOf(c.socket.localPort);
+    const conn = serverConnOf(server, c.socket.localPort);
     const weaks: Array<WeakRef<Counter>> = [];
     for (let i = 0; i < 5; i++) {
-      await c.ok(H_CALLATTR, [TUPLE, [[LOCAL, root], [VALUE, "counter"], [VALUE, []]]]);
+      await c.ok(H.CALLATTR, [TUPLE, [[LOCAL, root], [VALUE, "counter"], [VALUE, []]]]);
       weaks.push(made[made.length - 1]!);
     }
     assert.equal(conn.exportedCount, 6);
@@ -252,15 +142,15 @@ describe("object lifetime", () => {
     const c = await RawClient.open(server.port);
     const root = await c.root();
     const mine: PyValue = ["builtins.function", 7, 70_001];
-    for (let i = 0; i < 3; i++) await c.ok(H_CALLATTR, [TUPLE, [[LOCAL, root], [VALUE, "keep"], [TUPLE, [[REMOTE, mine]]]]]);
-    assert.deepEqual(await c.ok(H_CALLATTR, [TUPLE, [[LOCAL, root], [VALUE, "proxies"], [VALUE, []]]]), [VALUE, 1]);
-    await c.ok(H_CALLATTR, [TUPLE, [[LOCAL, root], [VALUE, "drop"], [VALUE, []]]]);
+    for (let i = 0; i < 3; i++) await c.ok(H.CALLATTR, [TUPLE, [[LOCAL, root], [VALUE, "keep"], [TUPLE, [[REMOTE, mine]]]]]);
+    assert.deepEqual(await c.ok(H.CALLATTR, [TUPLE, [[LOCAL, root], [VALUE, "proxies"], [VALUE, []]]]), [VALUE, 1]);
+    await c.ok(H.CALLATTR, [TUPLE, [[LOCAL, root], [VALUE, "drop"], [VALUE, []]]]);
     // the DEL was written before drop()'s reply
     assert.deepEqual(c.dels(), [[LOCAL, mine, 3]]);
-    assert.deepEqual(await c.ok(H_CALLATTR, [TUPLE, [[LOCAL, root], [VALUE, "proxies"], [VALUE, []]]]), [VALUE, 0]);
+    assert.deepEqual(await c.ok(H.CALLATTR, [TUPLE, [[LOCAL, root], [VALUE, "proxies"], [VALUE, []]]]), [VALUE, 0]);
     // sent again later: a new proxy with a fresh count
-    await c.ok(H_CALLATTR, [TUPLE, [[LOCAL, root], [VALUE, "keep"], [TUPLE, [[REMOTE, mine]]]]]);
-    await c.ok(H_CALLATTR, [TUPLE, [[LOCAL, root], [VALUE, "drop"], [VALUE, []]]]);
+    await c.ok(H.CALLATTR, [TUPLE, [[LOCAL, root], [VALUE, "keep"], [TUPLE, [[REMOTE, mine]]]]]);
+    await c.ok(H.CALLATTR, [TUPLE, [[LOCAL, root], [VALUE, "drop"], [VALUE, []]]]);
     assert.deepEqual(c.dels(), [[LOCAL, mine, 1]]);
     c.destroy();
   });
@@ -268,9 +158,9 @@ describe("object lifetime", () => {
   test("a server proxy nobody holds is collected and sends HANDLE_DEL with its accumulated count", async () => {
     const c = await RawClient.open(server.port);
     const root = await c.root();
-    const conn = serverConnOf(c.socket.localPort);
+    const conn = serverConnOf(server, c.socket.localPort);
     const mine: PyValue = ["builtins.list", 7, 70_002];
-    for (let i = 0; i < 2; i++) await c.ok(H_CALLATTR, [TUPLE, [[LOCAL, root], [VALUE, "ignore"], [TUPLE, [[REMOTE, mine]]]]]);
+    for (let i = 0; i < 2; i++) await c.ok(H.CALLATTR, [TUPLE, [[LOCAL, root], [VALUE, "ignore"], [TUPLE, [[REMOTE, mine]]]]]);
     const got: Array<[number, PyValue, PyValue]> = [];
     await collectUntil(() => {
       got.push(...c.dels());
@@ -283,7 +173,7 @@ describe("object lifetime", () => {
 
   test("our own client: release(counter) gives the server its reference back; close() empties the server's table", async () => {
     const client = await connect("127.0.0.1", server.port);
-    const conn = serverConnOf((client.stream as net.Socket).localPort);
+    const conn = serverConnOf(server, (client.stream as net.Socket).localPort);
     const root = await client.root;
     const base = (await root.exports()) as number;
     const counter = await root.counter();
