@@ -114,28 +114,24 @@ class Writer {
 
   /** bytes header (tag, and length when needed) for a body of `n` bytes. */
   bytesHeader(n: number): void {
-    if (n === 0) this.byte(TAG_EMPTY_BYTES);
-    else if (n <= 4) this.byte(TAG_BYTES1 + n - 1);
-    else if (n < 256) {
-      this.ensure(2);
-      this.buf[this.pos++] = TAG_BYTES_L1;
-      this.buf[this.pos++] = n;
-    } else {
-      this.byte(TAG_BYTES_L4);
-      this.u32(n);
-    }
+    this.sizedHeader(n, "bytes", TAG_EMPTY_BYTES, TAG_BYTES1, TAG_BYTES_L1, TAG_BYTES_L4);
   }
 
   tupleHeader(n: number): void {
-    if (n === 0) this.byte(TAG_EMPTY_TUPLE);
-    else if (n <= 4) this.byte(TAG_TUP1 + n - 1);
+    this.sizedHeader(n, "tuple", TAG_EMPTY_TUPLE, TAG_TUP1, TAG_TUP_L1, TAG_TUP_L4);
+  }
+
+  /** bytes and tuples alike: an empty tag, tags for 1..4, then a 1-byte or 4-byte length (or count). */
+  private sizedHeader(n: number, what: string, empty: number, first: number, long1: number, long4: number): void {
+    if (n === 0) this.byte(empty);
+    else if (n <= 4) this.byte(first + n - 1);
     else if (n < 256) {
       this.ensure(2);
-      this.buf[this.pos++] = TAG_TUP_L1;
+      this.buf[this.pos++] = long1;
       this.buf[this.pos++] = n;
     } else {
-      if (n > 0xffffffff) throw notBrine(n, "tuple too long");
-      this.byte(TAG_TUP_L4);
+      if (n > 0xffffffff) throw notBrine(n, `${what} too long`);
+      this.byte(long4);
       this.u32(n);
     }
   }
