@@ -42,6 +42,8 @@ class PyJudgeService(rpyc.Service):
         return list(range(n))
 
 t = ThreadedServer(PyJudgeService, hostname="127.0.0.1", port=0, protocol_config={"allow_public_attrs": True})
+# the constructor only binds; start() listens, then blocks: listen first so the port is ready when printed
+t._listen()
 print(t.port, flush=True)
 t.start()
 `;
