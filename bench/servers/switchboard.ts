@@ -1,6 +1,8 @@
-// The Bench service on Switchboard (src/), default server options.
-//   node --expose-gc --import tsx bench/servers/switchboard.ts --port 0
-import { Server, type ServiceImpl } from "../../src/index.js";
+// The Bench service on Switchboard (src/), default server options apart from the HTTP/2 engine:
+// `--transport switchboard` (our engine, src/h2) or `--transport node` (node:http2); without
+// the flag the server's own default applies (SWITCHBOARD_TRANSPORT, else node).
+//   node --expose-gc --import tsx bench/servers/switchboard.ts --port 0 --transport switchboard
+import { Server, type ServerOptions, type ServiceImpl } from "../../src/index.js";
 import { Bench } from "../gen/bench_pb.js";
 import { portArg, serveControl } from "./control.js";
 
@@ -31,7 +33,16 @@ export const bench: ServiceImpl<typeof Bench> = {
   },
 };
 
-const server = new Server();
+function transportArg(): ServerOptions["transport"] {
+  const i = process.argv.indexOf("--transport");
+  if (i < 0) return undefined;
+  const value = process.argv[i + 1];
+  if (value !== "switchboard" && value !== "node") throw new Error(`bad --transport ${value} (switchboard or node)`);
+  return value;
+}
+
+const transport = transportArg();
+const server = new Server(transport === undefined ? {} : { transport });
 server.addService(Bench, bench);
 const port = await server.addInsecurePort(`127.0.0.1:${portArg()}`);
 server.start();

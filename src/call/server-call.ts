@@ -1,4 +1,5 @@
-import { constants, type OutgoingHttpHeaders, type ServerHttp2Stream } from "node:http2";
+import { constants, type OutgoingHttpHeaders } from "node:http2";
+import type { ServerStreamLike } from "../grpc/transport.js";
 import * as zlib from "node:zlib";
 import { ACCEPT_ENCODING, decompress, isEncoding, type Encoding } from "../codec/compression.js";
 import { EnvelopeReader, frameMessage, type Envelope, type EnvelopeSink } from "../codec/envelope.js";
@@ -116,7 +117,7 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
   private closing: Promise<void> | undefined;
 
   constructor(
-    readonly stream: ServerHttp2Stream,
+    readonly stream: ServerStreamLike,
     private readonly def: MethodDefinition<Req, Res>,
     private readonly facts: RequestFacts,
     private readonly env: CallEnv,
@@ -759,7 +760,7 @@ function fallbackTrailers(err: unknown, contentType?: string): OutgoingHttpHeade
 /** takeUnarySync() could not decode synchronously. */
 export const NEEDS_ASYNC: unique symbol = Symbol("switchboard.needsAsync");
 const CALL = Symbol("switchboard.call");
-type CallStream = ServerHttp2Stream & { [CALL]: ServerCall<any, any> };
+type CallStream = ServerStreamLike & { [CALL]: ServerCall<any, any> };
 const RESPOND_WITH_TRAILERS = { waitForTrailers: true, sendDate: false } as const;
 const RESPOND_AND_END = { endStream: true, sendDate: false } as const;
 const OK_TRAILERS: OutgoingHttpHeaders = Object.freeze({ "grpc-status": "0" }) as OutgoingHttpHeaders;

@@ -1,4 +1,5 @@
-import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
+import { constants, type IncomingHttpHeaders } from "node:http2";
+import type { ServerStreamLike } from "./transport.js";
 import { contentSubtype, protoCodec, withCodec, type Codec } from "../codec/codec.js";
 import { ACCEPT_ENCODING, isEncoding } from "../codec/compression.js";
 import { Deadline, parseTimeout } from "../deadline.js";
@@ -34,21 +35,21 @@ export interface DispatchCore {
 const GRPC_CONTENT_TYPE = /^application\/grpc(?:[+;]|$)/;
 
 /** Answers a request that is not gRPC at the HTTP level (405, 415, 400). */
-function rejectHttp(stream: ServerHttp2Stream, status: number, code: Code, message: string): void {
+function rejectHttp(stream: ServerStreamLike, status: number, code: Code, message: string): void {
   if (stream.destroyed || stream.closed) return;
   stream.respond({ ":status": status, "grpc-status": String(code), "grpc-message": encodeGrpcMessage(message) }, { endStream: true });
   closeWhenUnread(stream);
 }
 
 /** Answers a gRPC request with a trailers-only response carrying a status. */
-export function trailersOnly(stream: ServerHttp2Stream, contentType: string, code: Code, message: string, extra?: Record<string, string>): void {
+export function trailersOnly(stream: ServerStreamLike, contentType: string, code: Code, message: string, extra?: Record<string, string>): void {
   if (stream.destroyed || stream.closed) return;
   stream.respond({ ":status": 200, "content-type": contentType, "grpc-status": String(code), "grpc-message": encodeGrpcMessage(message), ...extra }, { endStream: true });
   closeWhenUnread(stream);
 }
 
 /** After an early answer, a client still sending is told to stop (RST_STREAM NO_ERROR) instead of being read. */
-function closeWhenUnread(stream: ServerHttp2Stream): void {
+function closeWhenUnread(stream: ServerStreamLike): void {
   setImmediate(() => {
     if (!stream.destroyed && !stream.closed) stream.close(constants.NGHTTP2_NO_ERROR);
   });
@@ -68,7 +69,7 @@ function ignoreStreamError(): void {
  * builds the call and starts the handler. Every refusal is answered, never thrown.
  */
 export function createStreamListener(core: DispatchCore) {
-  return function onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]): void {
+  return function onStream(stream: ServerStreamLike, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]): void {
     stream.on("error", ignoreStreamError);
     // After a GOAWAY for abuse, HEADERS already in the socket buffer must not start handlers.
     if (guardOf(stream.session)?.abandoned) return void stream.close(constants.NGHTTP2_REFUSED_STREAM);

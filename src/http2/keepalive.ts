@@ -1,4 +1,4 @@
-import type { Http2Session } from "node:http2";
+import type { SessionLike } from "../grpc/transport.js";
 
 /** What keepAlive() may be asked besides interval and timeout. */
 export interface KeepaliveOptions {
@@ -15,13 +15,13 @@ export interface KeepaliveState {
   pingsWithoutData: number;
 }
 
-const states = new WeakMap<Http2Session, KeepaliveState>();
+const states = new WeakMap<SessionLike, KeepaliveState>();
 
 /**
  * This side sent HEADERS or DATA on `session`: pings are welcome again. Free when the
  * session has no ping limit (nothing is registered for it then).
  */
-export function sentHeadersOrData(session: Http2Session | undefined): void {
+export function sentHeadersOrData(session: SessionLike | undefined): void {
   if (session === undefined) return;
   const state = states.get(session);
   if (state) state.pingsWithoutData = 0;
@@ -34,7 +34,7 @@ export function sentHeadersOrData(session: Http2Session | undefined): void {
  * counter when a `maxPingsWithoutData` limit applies (reset it, or call
  * sentHeadersOrData(), whenever HEADERS or DATA go out).
  */
-export function keepAlive(session: Http2Session, intervalMs: number | undefined, timeoutMs: number, options: KeepaliveOptions = {}): KeepaliveState | undefined {
+export function keepAlive(session: SessionLike, intervalMs: number | undefined, timeoutMs: number, options: KeepaliveOptions = {}): KeepaliveState | undefined {
   if (intervalMs === undefined) return undefined;
   if (!Number.isFinite(intervalMs) || intervalMs <= 0) return undefined;
   const max = options.maxPingsWithoutData ?? 0;
@@ -67,7 +67,7 @@ export function keepAlive(session: Http2Session, intervalMs: number | undefined,
 }
 
 /** One ping with a deadline: the session is destroyed unless the peer answers within `timeoutMs`. */
-export function probeSession(session: Http2Session, timeoutMs: number): void {
+export function probeSession(session: SessionLike, timeoutMs: number): void {
   if (session.closed || session.destroyed) return;
   const deadline = setTimeout(() => session.destroy(new Error(`ping not answered within ${timeoutMs} ms`)), timeoutMs);
   deadline.unref();

@@ -1,4 +1,5 @@
-import { constants, type Http2Session } from "node:http2";
+import { constants } from "node:http2";
+import type { SessionLike } from "../grpc/transport.js";
 import { probeSession, type KeepaliveState } from "../http2/keepalive.js";
 
 /** Per-connection protections, from ServerOptions (all times in milliseconds). */
@@ -25,10 +26,10 @@ const IDLE_PING_MIN_MS = 2 * 60 * 60 * 1000;
 /** How long a GOAWAY frame gets to leave before the connection is destroyed. */
 const GOAWAY_FLUSH_MS = 50;
 
-const guards = new WeakMap<Http2Session, ConnectionGuard>();
+const guards = new WeakMap<SessionLike, ConnectionGuard>();
 
 /** The guard of a session, if it has one. */
-export function guardOf(session: Http2Session | undefined): ConnectionGuard | undefined {
+export function guardOf(session: SessionLike | undefined): ConnectionGuard | undefined {
   return session ? guards.get(session) : undefined;
 }
 
@@ -59,7 +60,7 @@ export class ConnectionGuard {
    * @param keepalive the server's own keepalive ping counter, reset whenever it sends headers or data
    */
   constructor(
-    private readonly session: Http2Session,
+    private readonly session: SessionLike,
     private readonly o: GuardOptions,
     private readonly probe: { afterMs: number; timeoutMs: number },
     private readonly keepalive?: KeepaliveState,

@@ -1,8 +1,8 @@
 // Error reporting: hands failures to the server's onError hook with where they happened and
 // from which peer. One place, so that no server, session, socket or TLS error is either lost
 // or able to crash the process, and a failing hook itself never does either.
-import type { Http2SecureServer, Http2Server, Http2Session } from "node:http2";
-import type { Socket } from "node:net";
+import type { Server as NetServer, Socket } from "node:net";
+import type { SessionLike } from "../grpc/transport.js";
 import { RpcError } from "../status.js";
 import type { ServerErrorContext, ServerErrorHook } from "./options.js";
 import { sessionInfo } from "./session-info.js";
@@ -24,10 +24,10 @@ export function report(hook: ServerErrorHook | undefined, err: unknown, context:
  * never reach the process as an unhandled 'error'; socket errors (ECONNRESET, EPIPE) reach
  * us as the error node destroys the session with.
  */
-export function reportServerErrors(server: Http2Server | Http2SecureServer, hook: ServerErrorHook | undefined): void {
+export function reportServerErrors(server: NetServer, hook: ServerErrorHook | undefined): void {
   server.on("error", (err: Error) => report(hook, err, { source: "server" }));
   // The peer is looked up only when someone listens.
-  server.on("sessionError", (err: Error, session: Http2Session) => {
+  server.on("sessionError", (err: Error, session: SessionLike) => {
     if (hook) report(hook, err, { source: isSocketError(err) ? "socket" : "session", peer: peerOfSession(session) });
   });
   server.on("tlsClientError", (err: Error, socket: Socket) => {
@@ -45,7 +45,7 @@ function isSocketError(err: Error): boolean {
   return typeof (err as NodeJS.ErrnoException).syscall === "string";
 }
 
-function peerOfSession(session: Http2Session): string | undefined {
+function peerOfSession(session: SessionLike): string | undefined {
   try {
     return sessionInfo(session).peer;
   } catch {

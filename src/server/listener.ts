@@ -1,5 +1,6 @@
 import * as http2 from "node:http2";
 import * as net from "node:net";
+import { createH2Server, createSecureH2Server, type H2ServerOptions } from "../h2/index.js";
 import { lstatSync, unlinkSync, type BigIntStats } from "node:fs";
 import { ErrorCode, SwitchboardError } from "../errors.js";
 import type { ListenTarget } from "./address.js";
@@ -8,7 +9,7 @@ import type { ResolvedServerOptions } from "./options.js";
 
 /** One bound port: the HTTP/2 server object behind it and what it listens on. */
 export interface Listener {
-  readonly server: http2.Http2Server | http2.Http2SecureServer;
+  readonly server: net.Server;
   readonly target: ListenTarget;
   /** The bound TCP port (0 for Unix sockets). */
   readonly port: number;
@@ -41,9 +42,31 @@ export async function bindListener(target: ListenTarget, credentials: ServerCred
     // nghttp2 keeps at most this many MB per session (headers, queued frames) before refusing streams.
     maxSessionMemory: 32,
   };
+  if (o.transport === "switchboard") return bindServer(credentials.tls ? createSecureH2Server({ ...credentials.tls, handshakeTimeout: o.handshakeTimeoutMs }, engineOptions(o)) : createH2Server(engineOptions(o)), target, listen);
   const server = credentials.tls
     ? http2.createSecureServer({ ...base, ...credentials.tls, ALPNProtocols: ["h2"], allowHTTP1: false, handshakeTimeout: o.handshakeTimeoutMs })
     : http2.createServer(base);
+  return bindServer(server, target, listen);
+}
+
+/** Options of our engine (src/h2) from the server options. */
+export function engineOptions(o: ResolvedServerOptions): H2ServerOptions {
+  const options: H2ServerOptions = {
+    maxConcurrentStreams: o.maxConcurrentStreams,
+    maxHeaderListSize: o.maxHeaderListSize,
+    maxHeaderListPairs: o.maxHeaderListPairs,
+    settingsTimeoutMs: o.handshakeTimeoutMs,
+    // The engine counts resets as it reads them (the guard only sees them a tick later).
+    resetBurst: o.guard.resetBurst,
+    resetRatePerSecond: o.guard.resetRatePerSecond,
+  };
+  if (o.initialWindowSize !== undefined) options.initialWindowSize = o.initialWindowSize;
+  if (o.connectionWindowSize !== undefined) options.connectionWindowSize = o.connectionWindowSize;
+  if (o.maxFrameSize !== undefined) options.maxFrameSize = o.maxFrameSize;
+  return options;
+}
+
+async function bindServer(server: net.Server, target: ListenTarget, listen: ListenOptions): Promise<Listener> {
   try {
     if (target.kind === "unix") await listenUnix(server, target.path, listen.backlog);
     else await listenOnce(server, target, listen);

@@ -38,6 +38,11 @@ export interface ServerOptions {
   connectionWindowSize?: number;
   /** HTTP/2 SETTINGS_MAX_FRAME_SIZE (default 16 KiB). */
   maxFrameSize?: number;
+  /**
+   * The HTTP/2 engine: "switchboard" (our own, src/h2) or "node" (node:http2). The default is
+   * the SWITCHBOARD_TRANSPORT environment variable when it names one, else "node".
+   */
+  transport?: Transport;
   /** Caps every call's deadline, whether or not the client sent one. */
   maxDeadlineMs?: number;
   /** Client pings closer together than this earn a strike (default 5 min, as in gRPC). */
@@ -135,6 +140,7 @@ export interface ResolvedServerOptions {
   initialWindowSize: number | undefined;
   connectionWindowSize: number | undefined;
   maxFrameSize: number | undefined;
+  transport: Transport;
   maxDeadlineMs: number | undefined;
   handshakeTimeoutMs: number;
   guard: GuardOptions;
@@ -164,6 +170,7 @@ export function resolveOptions(options: ServerOptions): ResolvedServerOptions {
     initialWindowSize: o.initialWindowSize,
     connectionWindowSize: o.connectionWindowSize,
     maxFrameSize: o.maxFrameSize,
+    transport: transportOf(options.transport),
     maxDeadlineMs: o.maxDeadlineMs,
     handshakeTimeoutMs: o.handshakeTimeoutMs ?? 20_000,
     codecs: codecMap([...defaultCodecs(), ...(options.codecs ?? [])]),
@@ -185,6 +192,21 @@ export function resolveOptions(options: ServerOptions): ResolvedServerOptions {
       resetRatePerSecond: o.resetRatePerSecond ?? 50,
     },
   };
+}
+
+/** The HTTP/2 engines a server can run on. */
+export type Transport = "switchboard" | "node";
+
+/** The engine a server gets without a `transport` option: SWITCHBOARD_TRANSPORT when it names one. */
+export function defaultTransport(): Transport {
+  const env = process.env["SWITCHBOARD_TRANSPORT"];
+  return env === "switchboard" || env === "node" ? env : "node";
+}
+
+function transportOf(value: unknown): Transport {
+  if (value === undefined) return defaultTransport();
+  if (value !== "switchboard" && value !== "node") throw new SwitchboardError(ErrorCode.BAD_OPTION, `transport must be "switchboard" or "node", not ${JSON.stringify(value)}`);
+  return value;
 }
 
 /** A limit or time that must be a positive number (Infinity allowed: no limit). */

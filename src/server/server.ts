@@ -2,7 +2,9 @@
 // Connection limits, the request idle sweep, error reporting, per-session setup and the grpclib
 // start() options live in modules beside it, so this file reads as the order a call goes through.
 import * as http2 from "node:http2";
-import type { Http2Session } from "node:http2";
+import type { Server as NetServer } from "node:net";
+import { createH2Server } from "../h2/index.js";
+import type { SessionLike } from "../grpc/transport.js";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { DescService } from "@bufbuild/protobuf";
@@ -23,7 +25,7 @@ import { ConnectionLimits } from "./connection-limits.js";
 import { ServerCredentials } from "./credentials.js";
 import { isCallAbort, report, reportServerErrors } from "./error-report.js";
 import { IdleSweep } from "./idle-sweep.js";
-import { bindListener, http2Settings, type Listener, type ListenOptions } from "./listener.js";
+import { bindListener, engineOptions, http2Settings, type Listener, type ListenOptions } from "./listener.js";
 import { resolveOptions, type ResolvedServerOptions, type ServerErrorHook, type ServerOptions } from "./options.js";
 import { sessionInfo } from "./session-info.js";
 import { setUpSession } from "./session-setup.js";
@@ -61,8 +63,8 @@ export class Server implements AsyncDisposable, EventTarget<ServerEvents> {
   private readonly options: ResolvedServerOptions;
   private readonly router = new Router();
   private readonly listeners: Listener[] = [];
-  private readonly inMemory: http2.Http2Server[] = [];
-  private readonly sessions = new Set<Http2Session>();
+  private readonly inMemory: NetServer[] = [];
+  private readonly sessions = new Set<SessionLike>();
   /** Raw connections, including ones that never finish the TLS or HTTP/2 handshake. */
   private readonly sockets = new Set<Duplex>();
   private readonly calls = new Set<ServerCall>();
@@ -218,8 +220,11 @@ export class Server implements AsyncDisposable, EventTarget<ServerEvents> {
    * An HTTP/2 server that listens nowhere: hand it connections with `emit("connection", duplex)`.
    * The in-memory test channel uses this; the server is started if it was not yet.
    */
-  attachInMemory(): http2.Http2Server {
-    const h2 = http2.createServer({ settings: http2Settings(this.options), maxHeaderListPairs: this.options.maxHeaderListPairs });
+  attachInMemory(): NetServer {
+    const h2 =
+      this.options.transport === "switchboard"
+        ? createH2Server(engineOptions(this.options))
+        : http2.createServer({ settings: http2Settings(this.options), maxHeaderListPairs: this.options.maxHeaderListPairs });
     // In-memory connections use no file descriptor and come from the process itself: not counted.
     this.wire(h2, { counted: false, secure: false });
     this.inMemory.push(h2);
@@ -227,7 +232,7 @@ export class Server implements AsyncDisposable, EventTarget<ServerEvents> {
     return h2;
   }
 
-  private wire(server: http2.Http2Server | http2.Http2SecureServer, o: { counted: boolean; secure: boolean }): void {
+  private wire(server: NetServer, o: { counted: boolean; secure: boolean }): void {
     // node:http2 (or node:tls) installed its own 'connection' listener when the server was
     // created; it runs from ours, so a connection over the limits never becomes a session
     // (and a TLS one never costs a handshake).
@@ -240,7 +245,7 @@ export class Server implements AsyncDisposable, EventTarget<ServerEvents> {
       (socket as Partial<Socket>).setNoDelay?.(true);
       this.track(socket);
     });
-    server.on("session", (session: Http2Session) => this.onSession(session));
+    server.on("session", (session: SessionLike) => this.onSession(session));
     server.on("stream", this.onStream);
     reportServerErrors(server, this.options.onError);
   }
@@ -385,7 +390,7 @@ export class Server implements AsyncDisposable, EventTarget<ServerEvents> {
     this.markTerminated();
   }
 
-  private onSession(session: Http2Session): void {
+  private onSession(session: SessionLike): void {
     this.sessions.add(session);
     // node forwards a session's 'error' to the server's 'sessionError' (see reportServerErrors).
     session.on("error", ignoreError);

@@ -1,4 +1,4 @@
-import type { Http2Session } from "node:http2";
+import type { SessionLike } from "../grpc/transport.js";
 import type { TLSSocket } from "node:tls";
 import type { AuthContext } from "../call/context.js";
 
@@ -10,10 +10,10 @@ export interface SessionInfo {
   auth?: AuthContext;
 }
 
-const infos = new WeakMap<Http2Session, SessionInfo>();
+const infos = new WeakMap<SessionLike, SessionInfo>();
 
 /** The (cached) facts for a session. */
-export function sessionInfo(session: Http2Session): SessionInfo {
+export function sessionInfo(session: SessionLike): SessionInfo {
   let info = infos.get(session);
   if (!info) {
     info = { peer: describePeer(session), tls: (session.socket as TLSSocket | undefined)?.encrypted ? (session.socket as TLSSocket) : undefined };
@@ -22,7 +22,7 @@ export function sessionInfo(session: Http2Session): SessionInfo {
   return info;
 }
 
-function describePeer(session: Http2Session): string {
+function describePeer(session: SessionLike): string {
   const s = session.socket;
   if (!s) return "unknown";
   if (s.remoteAddress === undefined) {

@@ -2,13 +2,13 @@
 // window, keepalive pings, the ConnectionGuard (ping policy, idle and age limits, rapid reset)
 // and the handshake timeout. Apart from the server so the per-connection policy is read in one
 // place, while the server only keeps track of which sessions are open.
-import type { Http2Session } from "node:http2";
+import type { SessionLike } from "../grpc/transport.js";
 import { keepAlive } from "../http2/keepalive.js";
 import { ConnectionGuard } from "./connection-guard.js";
 import type { ResolvedServerOptions } from "./options.js";
 
 /** Applies the per-connection settings and protections to a new session. */
-export function setUpSession(session: Http2Session, o: ResolvedServerOptions): void {
+export function setUpSession(session: SessionLike, o: ResolvedServerOptions): void {
   if (o.connectionWindowSize !== undefined) {
     try {
       session.setLocalWindowSize(o.connectionWindowSize);

@@ -244,9 +244,12 @@ export class FrameSocket {
 
   private readonly ended = new Set<number>();
 
-  /** The first GOAWAY received. */
+  /**
+   * The last GOAWAY received: a graceful close may send two (RFC 9113 6.8, last-stream-id
+   * 2^31-1 first, then the real one), and the last one says which streams were processed.
+   */
   get goaway(): GoAway | undefined {
-    return this.goaways[0];
+    return this.goaways[this.goaways.length - 1];
   }
 
   /** The value of `name` in the last header block of the stream (trailers, or the only block). */

@@ -4,6 +4,7 @@
 import { after, before, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import { unaryUnaryRpcMethodHandler, type ServerCallContext } from "../../src/index.js";
+import { defaultTransport } from "../../src/server/options.js";
 import { assertAnswersNormalCall, startServer, type WireServer } from "./fixture.js";
 import { call, callOnce, grpcFrame, grpcHeaders, H2_ERROR, RawH2Connection, type HeaderInput, type RawResponse } from "./raw-h2.js";
 
@@ -181,7 +182,21 @@ describe("metadata validation", () => {
     assertTrailersOnly(await refused(ECHO, { extra: [["x-text", "a\tb"]], body: BODY }), 13);
   });
 
-  it("a metadata value with NUL, CR/LF or DEL never reaches the handler (nghttp2 drops the field)", async () => {
+  // RFC 9113 8.2.1: NUL, CR and LF make a request malformed. Our engine resets the stream;
+  // nghttp2 drops the field instead and the call runs without it.
+  for (const [label, value] of [["NUL", Buffer.from([0x61, 0x00, 0x62])], ["LF", Buffer.from("a\nb")], ["CR", Buffer.from("a\rb")]] as const) {
+    it(`our engine: a metadata value with ${label} -> stream reset PROTOCOL_ERROR, never dispatched`, { skip: defaultTransport() === "node" ? "our engine only" : false }, async () => {
+      const res = await callOnce(ws.port, META, { extra: [["x-bad", value]], body: BODY });
+      assert.equal(res.rstCode, H2_ERROR.PROTOCOL_ERROR, res.describe());
+      assert.equal(res.blocks.length, 0, res.describe());
+    });
+  }
+
+  it("a metadata value with DEL (legal HTTP/2, not gRPC) -> INTERNAL, never dispatched", { skip: defaultTransport() === "node" ? "node:http2 drops the field: see the next test" : false }, async () => {
+    assertTrailersOnly(await refused(META, { extra: [["x-del", Buffer.from([0x61, 0x7f])]], body: BODY }), 13);
+  });
+
+  it("node:http2: a metadata value with NUL, CR/LF or DEL never reaches the handler (nghttp2 drops the field)", { skip: defaultTransport() === "node" ? false : "node:http2 only" }, async () => {
     // nghttp2 ignores such fields as invalid HTTP, so the call is served without them.
     const res = await callOnce(ws.port, META, {
       extra: [
