@@ -7,6 +7,8 @@ import type { Encoding } from "../codec/compression.js";
 import { ErrorCode, SwitchboardError } from "../errors.js";
 import { checkStatusDetailsCodec, type StatusDetailsCodec } from "../grpc/status-details.js";
 import { EventBus } from "../events.js";
+import { connectH2 } from "../h2/index.js";
+import { defaultTransport, type ClientSessionLike, type Transport } from "../grpc/transport.js";
 import { keepAlive, sentHeadersOrData } from "../http2/keepalive.js";
 import { Code, RpcError } from "../status.js";
 import { ChannelCredentials, tlsConnectOptions } from "./credentials.js";
@@ -43,6 +45,11 @@ export interface ChannelOptions {
   /** HTTP/2 initial stream window and connection window for responses. */
   initialWindowSize?: number;
   connectionWindowSize?: number;
+  /**
+   * The HTTP/2 engine: "switchboard" (our own, src/h2) or "node" (node:http2). The default is
+   * the SWITCHBOARD_TRANSPORT environment variable when it names one, else "node".
+   */
+  transport?: Transport;
   /** Provides the transport instead of dialing (in-memory channels). */
   createConnection?: () => Duplex;
   /**
@@ -92,17 +99,17 @@ export class Channel implements AsyncDisposable {
   readonly authority: string;
   private readonly target: Target;
   private readonly credentials: ChannelCredentials;
-  private session: http2.ClientHttp2Session | undefined;
-  private connecting: Promise<http2.ClientHttp2Session> | undefined;
+  private session: ClientSessionLike | undefined;
+  private connecting: Promise<ClientSessionLike> | undefined;
   private closed = false;
   private failures = 0;
   private nextAttemptAt = 0;
   private lastError: RpcError | undefined;
   /** Calls running per session: a session holds the process open only while it has some. */
-  private readonly callsOn = new WeakMap<http2.ClientHttp2Session, number>();
-  private readonly sessions = new Set<http2.ClientHttp2Session>();
+  private readonly callsOn = new WeakMap<ClientSessionLike, number>();
+  private readonly sessions = new Set<ClientSessionLike>();
   /** Each session's transport: node:http2 lets go of it once the session is destroyed. */
-  private readonly transports = new WeakMap<http2.ClientHttp2Session, Duplex>();
+  private readonly transports = new WeakMap<ClientSessionLike, Duplex>();
   /** Aborted by close(): ends a backoff wait at once instead of holding the process open. */
   private readonly closing = new AbortController();
 
@@ -144,7 +151,7 @@ export class Channel implements AsyncDisposable {
    * A live session for a new call. While the channel is backing off after a failed
    * attempt, calls fail fast with UNAVAILABLE unless `waitForReady` is set.
    */
-  async getSession(waitForReady = false): Promise<http2.ClientHttp2Session> {
+  async getSession(waitForReady = false): Promise<ClientSessionLike> {
     if (this.closed) throw new RpcError(Code.UNAVAILABLE, "channel is closed");
     const s = this.session;
     if (s && !s.closed && !s.destroyed) return s;
@@ -163,7 +170,7 @@ export class Channel implements AsyncDisposable {
     }
   }
 
-  private dial(): Promise<http2.ClientHttp2Session> {
+  private dial(): Promise<ClientSessionLike> {
     const tls = this.credentials.tls;
     const settings: http2.Settings = { enablePush: false };
     if (this.options.initialWindowSize !== undefined) settings.initialWindowSize = this.options.initialWindowSize;
@@ -172,8 +179,17 @@ export class Channel implements AsyncDisposable {
     // node:http2 calls this synchronously inside connect(); the transport is kept for shutDown().
     let transport: Duplex | undefined;
     connectOptions.createConnection = () => (transport = open());
+    const engine = this.options.transport ?? defaultTransport();
+    if (engine !== "switchboard" && engine !== "node") throw new SwitchboardError(ErrorCode.BAD_OPTION, `transport must be "switchboard" or "node", not ${JSON.stringify(engine)}`);
     return new Promise((resolve, reject) => {
-      const session = http2.connect(this.target.url, connectOptions);
+      const session: ClientSessionLike =
+        engine === "switchboard"
+          ? connectH2((transport = open()), {
+              scheme: this.scheme,
+              authority: this.authority,
+              ...(this.options.initialWindowSize !== undefined ? { initialWindowSize: this.options.initialWindowSize } : {}),
+            })
+          : http2.connect(this.target.url, connectOptions);
       if (transport) this.transports.set(session, transport);
       this.sessions.add(session);
       let settled = false;
@@ -241,12 +257,12 @@ export class Channel implements AsyncDisposable {
     return socket;
   }
 
-  private forget(session: http2.ClientHttp2Session): void {
+  private forget(session: ClientSessionLike): void {
     if (this.session === session) this.session = undefined;
   }
 
   /** Call bookkeeping: an idle channel must not keep the process alive. */
-  callStarted(session: http2.ClientHttp2Session): void {
+  callStarted(session: ClientSessionLike): void {
     // The call's HEADERS went out: keepalive may ping again (keepaliveMaxPingsWithoutData).
     sentHeadersOrData(session);
     const n = this.callsOn.get(session) ?? 0;
@@ -254,7 +270,7 @@ export class Channel implements AsyncDisposable {
     if (n === 0) session.ref();
   }
 
-  callEnded(session: http2.ClientHttp2Session): void {
+  callEnded(session: ClientSessionLike): void {
     const n = (this.callsOn.get(session) ?? 1) - 1;
     this.callsOn.set(session, n);
     if (n > 0) return;
@@ -282,7 +298,7 @@ export class Channel implements AsyncDisposable {
    * unref'd, so the process could exit with that wait still pending. A session node has
    * already closed that way (after the peer's GOAWAY) is still waiting: its socket goes now.
    */
-  private shutDown(session: http2.ClientHttp2Session): void {
+  private shutDown(session: ClientSessionLike): void {
     if (!session.destroyed) session.destroy();
     else this.transports.get(session)?.destroy();
   }

@@ -1,4 +1,5 @@
-import { constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type IncomingHttpStatusHeader, type OutgoingHttpHeaders } from "node:http2";
+import type { ClientSessionLike as ClientHttp2Session, ClientStreamLike as ClientHttp2Stream } from "../grpc/transport.js";
+import { constants, type IncomingHttpHeaders, type IncomingHttpStatusHeader, type OutgoingHttpHeaders } from "node:http2";
 import * as zlib from "node:zlib";
 import type { DescMessage } from "@bufbuild/protobuf";
 import type { ServerCallContext } from "../call/context.js";

@@ -8,6 +8,15 @@ import type { TLSSocket } from "node:tls";
 
 type Listener = (...args: any[]) => void;
 
+/** The HTTP/2 engines: "switchboard" (our own, src/h2) or "node" (node:http2). */
+export type Transport = "switchboard" | "node";
+
+/** The engine used without a `transport` option: SWITCHBOARD_TRANSPORT when it names one. */
+export function defaultTransport(): Transport {
+  const env = process.env["SWITCHBOARD_TRANSPORT"];
+  return env === "switchboard" || env === "node" ? env : "node";
+}
+
 /** What the gRPC layer uses of one HTTP/2 connection (server or client side). */
 export interface SessionLike {
   readonly socket: Socket | TLSSocket;
@@ -22,6 +31,30 @@ export interface SessionLike {
   on(event: string, listener: Listener): unknown;
   once(event: string, listener: Listener): unknown;
   off(event: string, listener: Listener): unknown;
+}
+
+/** What the gRPC client uses of one client-side stream. */
+export interface ClientStreamLike {
+  readonly destroyed: boolean;
+  readonly closed: boolean;
+  readonly rstCode: number | undefined;
+  readonly writableEnded: boolean;
+  write(chunk: Uint8Array): boolean;
+  end(chunk?: Uint8Array): unknown;
+  pause(): unknown;
+  resume(): unknown;
+  close(code?: number, callback?: () => void): void;
+  on(event: string, listener: Listener): unknown;
+  once(event: string, listener: Listener): unknown;
+  off(event: string, listener: Listener): unknown;
+}
+
+/** What the gRPC client uses of one client connection. */
+export interface ClientSessionLike extends SessionLike {
+  readonly pendingSettingsAck: boolean;
+  request(headers: OutgoingHttpHeaders, options?: { endStream?: boolean }): ClientStreamLike;
+  ref(): void;
+  unref(): void;
 }
 
 export interface RespondOptions {

@@ -122,6 +122,50 @@ function addField(headers: IncomingHeaders, name: string, value: string): void {
   else headers[name] = `${prev as string}${name === "cookie" ? "; " : ", "}${value}`;
 }
 
+/** A response header list (8.3.2): :status only among pseudo-headers; the object node hands over. */
+export function responseFields(fields: readonly string[]): { headers: IncomingHeaders; status: number } | string {
+  const headers: IncomingHeaders = Object.create(null);
+  let regular = false;
+  let status = -1;
+  for (let i = 0; i < fields.length; i += 2) {
+    const name = fields[i]!;
+    const value = fields[i + 1]!;
+    if (name.charCodeAt(0) === 0x3a) {
+      if (regular) return `pseudo-header ${name} after a regular field`;
+      if (name !== ":status") return `pseudo-header ${JSON.stringify(name)} is not allowed in a response`;
+      if (status !== -1) return "duplicate :status";
+      if (!/^[1-9][0-9]{2}$/.test(value)) return `invalid :status ${JSON.stringify(value)}`;
+      status = Number(value);
+      continue;
+    }
+    regular = true;
+    if (!validName(name)) return `invalid field name ${JSON.stringify(name)}`;
+    if (!validValue(value)) return `invalid value for field ${name}`;
+    if (CONNECTION_SPECIFIC.has(name)) return `connection-specific field ${name}`;
+    addField(headers, name, value);
+  }
+  if (status === -1) return "missing :status";
+  (headers as Record<string, unknown>)[":status"] = status;
+  return { headers, status };
+}
+
+const REQUEST_PSEUDO_OUT = new Set([":method", ":path", ":scheme", ":authority"]);
+
+/** Request headers from a node-style object to a flat list, pseudo-headers first (8.3.1). */
+export function outgoingRequestFields(headers: Record<string, unknown>): string[] {
+  const pseudo: string[] = [];
+  const rest: Record<string, unknown> = {};
+  for (const key of Object.keys(headers)) {
+    const value = headers[key];
+    if (value === undefined || value === null) continue;
+    if (key.charCodeAt(0) === 0x3a) {
+      if (!REQUEST_PSEUDO_OUT.has(key)) throw new TypeError(`invalid pseudo-header in a request: ${key}`);
+      pseudo.push(key, String(value));
+    } else rest[key] = value;
+  }
+  return pseudo.concat(outgoingFields(rest));
+}
+
 /**
  * Response or trailer headers from an object in node's style (`{ ":status": 200, name: value | value[] }`)
  * to a flat latin1 list, pseudo-headers first. Throws a TypeError for a name or value HTTP/2 cannot carry.

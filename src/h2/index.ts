@@ -1,5 +1,10 @@
 export { createH2Server, createSecureH2Server, type H2ServerOptions } from "./server.js";
-export { H2ServerSession } from "./session.js";
-export { H2ServerStream, type RespondOptions } from "./stream.js";
+export { connectH2, type H2ConnectOptions } from "./client.js";
+export { H2Connection } from "./connection.js";
+export { H2ServerSession } from "./server-session.js";
+export { H2ClientSession } from "./client-session.js";
+export { H2Stream } from "./stream.js";
+export { H2ServerStream, type RespondOptions } from "./server-stream.js";
+export { H2ClientStream } from "./client-stream.js";
 export { DEFAULT_SESSION_OPTIONS, H2ProtocolError, type H2SessionOptions, type PeerSettings } from "./options.js";
 export { H2Error, FrameType, Flag, Setting } from "./constants.js";

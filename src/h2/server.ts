@@ -6,7 +6,7 @@ import * as net from "node:net";
 import * as tls from "node:tls";
 import type { Duplex } from "node:stream";
 import { DEFAULT_SESSION_OPTIONS, type H2SessionOptions } from "./options.js";
-import { H2ServerSession } from "./session.js";
+import { H2ServerSession } from "./server-session.js";
 
 export type H2ServerOptions = Partial<H2SessionOptions>;
 

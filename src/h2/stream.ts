@@ -1,29 +1,20 @@
-// One HTTP/2 stream on the server side (RFC 9113 5.1), with the subset of node:http2's
-// ServerHttp2Stream API the gRPC layer uses (respond, write, end, sendTrailers, close, pause,
-// resume and the data/end/wantTrailers/drain/close events), so both engines sit behind one
-// interface. Sending goes through the session's flow-control scheduler; receiving replenishes
-// the stream's window only as the application takes the data.
+// One HTTP/2 stream (RFC 9113 5.1): the part both sides share. Sending goes through the
+// connection's flow-control scheduler (write/end queue DATA; END_STREAM or trailers follow
+// the data); receiving hands DATA to the application and replenishes the stream's window
+// only as it is taken (pause() holds it back). The API is the subset of node:http2's
+// Http2Stream the gRPC layer uses, so both engines sit behind one interface.
 import { EventEmitter } from "node:events";
 import { H2Error } from "./constants.js";
-import { outgoingFields, type IncomingHeaders } from "./fields.js";
-import type { H2ServerSession } from "./session.js";
+import type { H2Connection } from "./connection.js";
 
 /** Above this many queued outgoing bytes write() returns false and 'drain' follows. */
 const HIGH_WATER = 64 * 1024;
 
-export interface RespondOptions {
-  endStream?: boolean;
-  waitForTrailers?: boolean;
-  /** Accepted for node compatibility; we never add a date header. */
-  sendDate?: boolean;
-}
-
-export class H2ServerStream extends EventEmitter {
-  /** RST_STREAM code once the stream was reset by either side. */
+export abstract class H2Stream extends EventEmitter {
+  /** RST_STREAM code once the stream was reset by either side; 0 once it closed normally. */
   rstCode: number | undefined;
   destroyed = false;
   closed = false;
-  headersSent = false;
   aborted = false;
 
   /** @internal the peer ended its side (END_STREAM received) */
@@ -45,12 +36,12 @@ export class H2ServerStream extends EventEmitter {
   queuedBytes = 0;
   /** @internal end() was called; END_STREAM follows the queued data (or trailers do) */
   endRequested = false;
-  /** @internal trailers given to sendTrailers(), sent once the queue is empty */
+  /** @internal trailers to send once the queue is empty (fields, or a ready block); encoded as they leave */
   trailers: string[] | Buffer | undefined;
-  /** @internal in the session's list of streams with data to send */
-  scheduled = false;
-  /** @internal respond() announced trailers: END_STREAM waits for sendTrailers() */
+  /** @internal END_STREAM waits for sendTrailers() */
   waitForTrailers = false;
+  /** @internal in the connection's list of streams with something to send */
+  scheduled = false;
   private wantTrailersEmitted = false;
   private needDrain = false;
   private paused = false;
@@ -58,8 +49,9 @@ export class H2ServerStream extends EventEmitter {
   private endPending = false;
 
   constructor(
-    readonly id: number,
-    readonly session: H2ServerSession,
+    /** The stream identifier (a client's queued request gets its id when it opens). */
+    public id: number,
+    readonly session: H2Connection,
     recvWindow: number,
     sendWindow: number,
   ) {
@@ -68,21 +60,8 @@ export class H2ServerStream extends EventEmitter {
     this.sendWindow = sendWindow;
   }
 
-  get sentHeaders(): boolean {
-    return this.headersSent;
-  }
-
-  /** Sends the response headers; with `endStream` the response is complete. */
-  respond(headers: Record<string, unknown> = {}, options: RespondOptions = {}): void {
-    if (this.destroyed || this.closed) throw h2StreamError("ERR_HTTP2_INVALID_STREAM", "the stream has been destroyed");
-    if (this.headersSent) throw h2StreamError("ERR_HTTP2_HEADERS_SENT", "response headers have already been sent");
-    const block = this.session.encodeHeaders(headers, headers[":status"] === undefined ? { ":status": 200 } : undefined);
-    this.headersSent = true;
-    this.waitForTrailers = options.waitForTrailers === true;
-    const end = options.endStream === true;
-    this.session.sendHeaders(this, block, end);
-    if (end) this.onLocalEnd();
-  }
+  /** Called before the first DATA: a server stream sends default response headers. */
+  protected beforeWrite(): void {}
 
   /** Queues `chunk` as DATA; false when the caller should wait for 'drain'. */
   write(chunk: Uint8Array | string, encoding?: BufferEncoding | (() => void), cb?: () => void): boolean {
@@ -91,7 +70,7 @@ export class H2ServerStream extends EventEmitter {
       if (cb) process.nextTick(cb);
       return false;
     }
-    if (!this.headersSent) this.respond();
+    this.beforeWrite();
     const buf = typeof chunk === "string" ? Buffer.from(chunk, typeof encoding === "string" ? encoding : "utf8") : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     if (buf.length > 0) {
       this.queue.push(buf);
@@ -111,21 +90,15 @@ export class H2ServerStream extends EventEmitter {
     if (typeof chunk === "function") cb = chunk;
     else if (chunk !== undefined) this.write(chunk);
     if (this.endRequested || this.closed) return this;
-    if (!this.headersSent) this.respond();
+    this.beforeWrite();
     this.endRequested = true;
     this.session.scheduleData(this);
     if (cb) process.nextTick(cb);
     return this;
   }
 
-  /** Sends trailers (after 'wantTrailers'); they end the stream. */
-  sendTrailers(headers: Record<string, unknown>): void {
-    if (this.destroyed || this.closed) throw h2StreamError("ERR_HTTP2_INVALID_STREAM", "the stream has been destroyed");
-    if (this.trailers !== undefined || this.localEnded) throw h2StreamError("ERR_HTTP2_TRAILERS_ALREADY_SENT", "trailers have already been sent");
-    // Encoded when they leave: HPACK blocks must be encoded in the order they are sent.
-    this.trailers = this.session.encodeHeaders(headers);
-    this.endRequested = true;
-    this.session.scheduleData(this);
+  get writableEnded(): boolean {
+    return this.endRequested || this.localEnded;
   }
 
   cork(): void {
@@ -173,7 +146,7 @@ export class H2ServerStream extends EventEmitter {
     // Calls have their own deadlines; a per-stream idle timer is not offered.
   }
 
-  // ---- driven by the session -----------------------------------------------------------
+  // ---- driven by the connection ----------------------------------------------------------
 
   /** @internal one DATA payload for the application */
   onData(chunk: Buffer): void {
@@ -185,12 +158,8 @@ export class H2ServerStream extends EventEmitter {
   }
 
   private deliver(chunk: Buffer): void {
-    if (this.listenerCount("data") === 0) {
-      // Nobody reads this stream (it was answered early): the bytes are dropped, not held.
-      this.session.consumed(this, chunk.length);
-      return;
-    }
-    this.emit("data", chunk);
+    // Nobody reads a stream that was answered early: its bytes are dropped, not held.
+    if (this.listenerCount("data") > 0) this.emit("data", chunk);
     this.session.consumed(this, chunk.length);
   }
 
@@ -201,7 +170,7 @@ export class H2ServerStream extends EventEmitter {
     else this.emit("end");
   }
 
-  /** @internal the queue is empty after end(): trailers or END_STREAM go out now */
+  /** @internal the queue is empty after end(): true while trailers are still awaited */
   wantsTrailers(): boolean {
     if (!this.waitForTrailers || this.trailers !== undefined) return false;
     if (!this.wantTrailersEmitted) {
@@ -219,13 +188,8 @@ export class H2ServerStream extends EventEmitter {
     }
   }
 
-  /** @internal */
-  onLocalEnd(): void {
-    this.localEnded = true;
-  }
-
   /** @internal the stream is over (both sides ended, or reset): 'close' on the next tick */
-  onClosed(rstCode: number | undefined, abortedByPeer: boolean): void {
+  onClosed(rstCode: number, abortedByPeer: boolean, error?: Error): void {
     if (this.closed) return;
     this.closed = true;
     this.destroyed = true;
@@ -234,18 +198,17 @@ export class H2ServerStream extends EventEmitter {
     this.queuedBytes = 0;
     this.inbox = undefined;
     if (abortedByPeer) this.aborted = true;
-    process.nextTick(emitClose, this, abortedByPeer);
+    process.nextTick(emitClose, this, abortedByPeer, error);
   }
 }
 
-function emitClose(stream: H2ServerStream, aborted: boolean): void {
+function emitClose(stream: H2Stream, aborted: boolean, error: Error | undefined): void {
   if (aborted) stream.emit("aborted");
+  if (error && stream.listenerCount("error") > 0) stream.emit("error", error);
   stream.emit("close");
 }
 
-function h2StreamError(code: string, message: string): Error {
+/** An error with a node-style `code` property. */
+export function h2Error(code: string, message: string): Error {
   return Object.assign(new Error(message), { code });
 }
-
-export type { IncomingHeaders };
-export { outgoingFields };

@@ -6,6 +6,9 @@ import type { ServerInterceptor } from "../call/interceptors.js";
 import type { GenericRpcHandler } from "../service/raw.js";
 import type { ServiceInterceptor } from "../service/router.js";
 import type { GuardOptions } from "./connection-guard.js";
+import { defaultTransport, type Transport } from "../grpc/transport.js";
+
+export { defaultTransport, type Transport };
 import { fromGrpcChannelArgs, type GrpcChannelArgs } from "./grpc-options.js";
 
 /** Options for `new Server()`; every limit has a bounded default. */
@@ -194,14 +197,6 @@ export function resolveOptions(options: ServerOptions): ResolvedServerOptions {
   };
 }
 
-/** The HTTP/2 engines a server can run on. */
-export type Transport = "switchboard" | "node";
-
-/** The engine a server gets without a `transport` option: SWITCHBOARD_TRANSPORT when it names one. */
-export function defaultTransport(): Transport {
-  const env = process.env["SWITCHBOARD_TRANSPORT"];
-  return env === "switchboard" || env === "node" ? env : "node";
-}
 
 function transportOf(value: unknown): Transport {
   if (value === undefined) return defaultTransport();

@@ -337,7 +337,10 @@ describe("errors", () => {
     const bodies: number[] = [];
     const bare = await scope.bare((stream) => {
       void readBody(stream).then((b) => bodies.push(b.length));
-      stream.on("end", () => respondGrpc(stream, [helloReplyBytes("hi")]));
+      // The refused call is reset by the client: its stream may be gone when 'end' comes.
+      stream.on("end", () => {
+        if (!stream.destroyed) respondGrpc(stream, [helloReplyBytes("hi")]);
+      });
     });
     const client = createClient(Greeter, scope.channel(bare.target, { maxSendMessageLength: 100 }));
     const err = await expectRpcError(client.sayHello({ name: "n".repeat(200) }, { timeout: 3000 }), Code.RESOURCE_EXHAUSTED);
@@ -384,7 +387,10 @@ describe("errors", () => {
     const bare = await scope.bare((stream) => {
       stream.on("data", () => {});
       stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
-      stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+      // A client that fails the call early resets the stream before the trailers can go.
+      stream.on("wantTrailers", () => {
+        if (!stream.destroyed) stream.sendTrailers({ "grpc-status": "0" });
+      });
       stream.write(frame(helloReplyBytes("whole")));
       stream.end(frame(helloReplyBytes("cut short")).subarray(0, 8));
     });
@@ -428,7 +434,10 @@ describe("errors", () => {
           const f = frame(helloReplyBytes("hi"));
           f[0] = 0x80;
           stream.respond(grpc, { waitForTrailers: true });
-          stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+          // A client that fails the call early resets the stream before the trailers can go.
+      stream.on("wantTrailers", () => {
+        if (!stream.destroyed) stream.sendTrailers({ "grpc-status": "0" });
+      });
           stream.end(f);
           break;
         }

@@ -269,7 +269,10 @@ export function respondGrpc(
   headers: http2.OutgoingHttpHeaders = {},
 ): void {
   stream.respond({ ":status": 200, "content-type": "application/grpc", ...headers }, { waitForTrailers: true });
-  stream.on("wantTrailers", () => stream.sendTrailers(trailers));
+  // A client that fails the call on a bad message resets the stream before the trailers can go.
+  stream.on("wantTrailers", () => {
+    if (!stream.destroyed) stream.sendTrailers(trailers);
+  });
   for (const m of messages) stream.write(frame(m));
   stream.end();
 }

@@ -1,7 +1,7 @@
 // switchboard health HOST:PORT [SERVICE]: grpc.health.v1.Health/Check with grpc_health_probe's
 // exit codes (and its wording after our usual error prefix), so scripts and container probes
 // can swap one for the other.
-import type { ClientHttp2Session } from "node:http2";
+import type { ClientSessionLike } from "../../grpc/transport.js";
 import { createClient } from "../../client/typed.js";
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import { Code, codeName, RpcError } from "../../status.js";
@@ -78,7 +78,7 @@ exit status (as grpc_health_probe):
  * Resolves once the server acknowledged our SETTINGS: only then does it speak HTTP/2 (a TCP
  * connect alone also succeeds against a TLS port, or anything else listening).
  */
-function handshake(session: ClientHttp2Session, ms: number): Promise<void> {
+function handshake(session: ClientSessionLike, ms: number): Promise<void> {
   if (!session.pendingSettingsAck) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => done(new RpcError(Code.UNAVAILABLE, `connect timed out after ${ms} ms (no HTTP/2 SETTINGS from the server)`)), ms);

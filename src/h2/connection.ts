@@ -1,43 +1,40 @@
-// One HTTP/2 connection, server side (RFC 9113): the preface, SETTINGS with their ACK timeout,
+// One HTTP/2 connection (RFC 9113), the part both sides share: SETTINGS with their ACK timeout,
 // frame validation with the RFC's connection and stream errors, HPACK, stream states, flow
-// control both ways with fair scheduling of blocked streams, PING, two-phase GOAWAY, and the
-// protections a server needs against abusive peers. Every frame this side produces in one
-// event-loop turn leaves in one socket write. The API is the subset of node:http2's
-// ServerHttp2Session the gRPC layer uses, so both engines sit behind one interface.
+// control both ways with fair scheduling of blocked streams, PING, GOAWAY, and the flood
+// budget. Every frame this side produces in one event-loop turn leaves in one socket write.
+// H2ServerSession and H2ClientSession add what only one side does (opening streams, the
+// preface, request vs response rules).
 import { EventEmitter } from "node:events";
+import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import {
-  CLIENT_PREFACE,
-  DEFAULT_WINDOW,
-  errorName,
-  Flag,
-  FrameType,
-  H2Error,
-  MAX_MAX_FRAME_SIZE,
-  MAX_STREAM_ID,
-  MAX_WINDOW,
-  MIN_MAX_FRAME_SIZE,
-  Setting,
-} from "./constants.js";
-import { outgoingFields, requestFields, trailerFields } from "./fields.js";
+import type { TLSSocket } from "node:tls";
+import { DEFAULT_WINDOW, errorName, Flag, FrameType, H2Error, MAX_MAX_FRAME_SIZE, MAX_STREAM_ID, MAX_WINDOW, MIN_MAX_FRAME_SIZE, Setting } from "./constants.js";
+import { outgoingFields } from "./fields.js";
 import { frameHeader, goawayFrame, headerFrames, pingFrame, rstStreamFrame, SETTINGS_ACK_FRAME, settingsFrame, windowUpdateFrame } from "./frames.js";
-import { HpackDecoder, HpackEncoder, HpackError } from "./hpack/index.js";
-import { FrameReader, type FrameSink } from "./reader.js";
-import { H2ServerStream } from "./stream.js";
+import { HpackDecoder, HpackEncoder, HpackError, type DecodedBlock } from "./hpack/index.js";
 import { H2ProtocolError, type H2SessionOptions, type PeerSettings } from "./options.js";
+import { FrameReader, type FrameSink } from "./reader.js";
+import type { H2Stream } from "./stream.js";
 
-/** Control frames queued for a peer that does not read before we give up on it. */
+/** Control frames a peer that does not read may make us queue before we give up on it. */
 const MAX_QUEUED_CONTROL_BYTES = 1024 * 1024;
 /** Streams we reset whose late frames are ignored rather than treated as errors. */
 const RECENT_RESETS = 1024;
-/** How long the first (2^31-1) GOAWAY of a graceful close waits for the PING that ends phase one. */
-const GOAWAY_PHASE_MS = 1000;
-/** After an error GOAWAY, how long the peer gets to read it before the socket is destroyed. */
-const GOAWAY_LINGER_MS = 1000;
+/** After an error GOAWAY or a graceful end, how long the peer gets to close before the socket is destroyed. */
+const LINGER_MS = 1000;
 
-type HeaderBlock = { streamId: number; endStream: boolean; fragments: Buffer[]; bytes: number; frames: number; trailers: boolean };
+/** A header block being received (HEADERS, then CONTINUATION until END_HEADERS). */
+export interface HeaderBlock {
+  streamId: number;
+  endStream: boolean;
+  fragments: Buffer[];
+  bytes: number;
+  frames: number;
+}
 
-export class H2ServerSession extends EventEmitter implements FrameSink {
+type PingCallback = (err: Error | null, ms: number, payload: Buffer) => void;
+
+export abstract class H2Connection extends EventEmitter implements FrameSink {
   closed = false;
   destroyed = false;
   readonly encrypted: boolean;
@@ -45,24 +42,20 @@ export class H2ServerSession extends EventEmitter implements FrameSink {
   /** The peer's settings (defaults until its SETTINGS frame arrives). */
   readonly remoteSettings: PeerSettings = { headerTableSize: 4096, enablePush: true, maxConcurrentStreams: Infinity, initialWindowSize: DEFAULT_WINDOW, maxFrameSize: MIN_MAX_FRAME_SIZE, maxHeaderListSize: Infinity };
 
-  private readonly streams = new Map<number, H2ServerStream>();
-  /** Streams opened whose 'close' event has not been emitted yet. */
-  private liveStreams = 0;
-  private readonly reader: FrameReader;
-  private readonly decoder: HpackDecoder;
-  private readonly encoder = new HpackEncoder();
-  private prefaceSeen = 0;
-  private settingsSeen = false;
+  protected readonly streams = new Map<number, H2Stream>();
+  protected readonly reader: FrameReader;
+  protected readonly decoder: HpackDecoder;
+  protected readonly encoder = new HpackEncoder();
+  protected settingsSeen = false;
   private settingsTimer: NodeJS.Timeout | undefined;
-  /** Highest stream id the peer opened (5.1.1: new ids must be larger). */
-  private highestId = 0;
-  /** Highest stream id we handed to the application (GOAWAY's last-stream-id). */
-  private lastProcessedId = 0;
-  private goawayLastId = MAX_STREAM_ID;
-  private goawaySent = false;
-  private ending = false;
-  private headerBlock: HeaderBlock | undefined;
-  private readonly recentResets = new Set<number>();
+  /** Highest stream id the application was handed (our GOAWAY's last-stream-id). */
+  protected lastProcessedId = 0;
+  protected goawayLastId = MAX_STREAM_ID;
+  protected goawaySent = false;
+  /** An error GOAWAY went out: no more input is read. */
+  protected ending = false;
+  private headerBlockInProgress: HeaderBlock | undefined;
+  protected readonly recentResets = new Set<number>();
 
   private connRecvWindow = DEFAULT_WINDOW;
   private connRecvTarget = DEFAULT_WINDOW;
@@ -73,74 +66,85 @@ export class H2ServerSession extends EventEmitter implements FrameSink {
   private outBytes = 0;
   private flushScheduled = false;
   private socketBlocked = false;
-  private ready: H2ServerStream[] = [];
+  private ready: H2Stream[] = [];
 
-  private readonly pings = new Map<string, { cb: (err: Error | null, ms: number, payload: Buffer) => void; at: number }>();
+  private readonly pings = new Map<string, { cb: PingCallback; at: number }>();
   private floodTokens: number;
   private floodRefillAt = performance.now();
-  private resetTokens: number;
-  private resetRefillAt = performance.now();
-  private timeoutMs = 0;
   private idleTimer: NodeJS.Timeout | undefined;
   private lingerTimer: NodeJS.Timeout | undefined;
 
+  /** The transport (typed as node types it; an in-memory duplex works the same). */
+  readonly socket: Socket | TLSSocket;
+
   constructor(
-    readonly socket: Duplex,
-    private readonly o: H2SessionOptions,
+    socket: Duplex,
+    protected readonly o: H2SessionOptions,
   ) {
     super();
+    this.socket = socket as Socket;
     const tls = socket as Duplex & { encrypted?: boolean; alpnProtocol?: string | false };
     this.encrypted = tls.encrypted === true;
-    this.alpnProtocol = this.encrypted ? (tls.alpnProtocol || undefined) : "h2c";
+    this.alpnProtocol = this.encrypted ? tls.alpnProtocol || undefined : "h2c";
     this.reader = new FrameReader(this, o.maxFrameSize);
     this.decoder = new HpackDecoder({ maxHeaderListSize: o.maxHeaderListSize * 2 + 4096, maxFields: o.maxHeaderListPairs });
     this.floodTokens = o.floodBurst;
-    this.resetTokens = o.resetBurst;
     socket.on("data", (chunk: Buffer) => this.onSocketData(chunk));
     socket.on("error", (err: Error) => this.destroy(err));
     socket.on("close", () => this.destroy());
-    socket.on("end", () => this.onSocketEnd());
+    socket.on("end", () => {
+      // HTTP/2 has no use for a half-closed TCP connection: a peer that ends its side is gone
+      // (node:http2 does the same), and calls waiting on it must not wait forever.
+      this.flush();
+      this.destroy();
+    });
     socket.on("drain", () => {
       this.socketBlocked = false;
       this.scheduleFlush();
     });
-    this.sendSettings();
   }
 
-  /** Open streams (node's session.state has more; this is what the server reads). */
+  /** Our SETTINGS have not been acknowledged yet. */
+  get pendingSettingsAck(): boolean {
+    return this.settingsTimer !== undefined;
+  }
+
+  /** Streams open now. */
   get streamCount(): number {
     return this.streams.size;
   }
 
+  // ---- what each side adds -----------------------------------------------------------------
+
+  /** Our SETTINGS entries (besides the ones every side sends). */
+  protected abstract extraSettings(): [number, number][];
+  /** A complete header block arrived on `block.streamId` (new stream, response, or trailers). */
+  protected abstract onHeaderBlock(block: HeaderBlock, decoded: DecodedBlock): void;
+  /** Whether `id` names a stream in the idle state (5.1): frames on it other than HEADERS/PRIORITY are errors. */
+  protected abstract isIdle(id: number): boolean;
+  /** The peer said GOAWAY: `lastStreamId` is the last of our streams it processed. */
+  protected onPeerGoaway(_code: number, _lastStreamId: number): void {}
+  /** Input before the frames (the server reads the client's preface here); returns what is left. */
+  protected beforeFrames(chunk: Buffer): Buffer | undefined {
+    return chunk;
+  }
+
   // ---- node:http2 session API ------------------------------------------------------------
 
-  /** Graceful close: GOAWAY in two phases (RFC 9113 6.8), then the socket ends when the last stream does. */
+  /** Graceful close: GOAWAY NO_ERROR, then the socket ends when the last stream does. */
   close(cb?: () => void): void {
     if (cb) this.once("close", cb);
     if (this.closed || this.destroyed) return;
     this.closed = true;
-    if (this.goawaySent) return this.maybeFinish();
-    this.push(goawayFrame(MAX_STREAM_ID, H2Error.NO_ERROR));
-    const phaseTwo = () => {
-      if (this.destroyed) return;
-      clearTimeout(timer);
-      this.sendGoaway(H2Error.NO_ERROR);
-      this.maybeFinish();
-    };
-    const timer = setTimeout(phaseTwo, GOAWAY_PHASE_MS);
-    timer.unref();
-    try {
-      this.ping(phaseTwo);
-    } catch {
-      phaseTwo();
-    }
+    if (!this.goawaySent) this.sendGoaway(H2Error.NO_ERROR);
+    this.maybeFinish();
   }
 
   /** Sends GOAWAY (node's session.goaway); with an error code the connection then ends. */
-  goaway(code: number = H2Error.NO_ERROR, lastStreamId?: number, debug?: Uint8Array): void {
+  goaway(code: number = H2Error.NO_ERROR, lastStreamId?: number, debug?: NodeJS.ArrayBufferView): void {
     if (this.destroyed) return;
-    this.sendGoaway(code, lastStreamId, debug);
-    if (code !== H2Error.NO_ERROR) this.endAfterGoaway();
+    this.sendGoaway(code, lastStreamId, debug && new Uint8Array(debug.buffer, debug.byteOffset, debug.byteLength));
+    if (code !== H2Error.NO_ERROR) this.endAfterGoaway(H2Error.CANCEL);
     else this.maybeFinish();
   }
 
@@ -156,20 +160,21 @@ export class H2ServerSession extends EventEmitter implements FrameSink {
     clearTimeout(this.settingsTimer);
     clearTimeout(this.idleTimer);
     clearTimeout(this.lingerTimer);
-    for (const stream of this.streams.values()) stream.onClosed(stream.rstCode ?? (err ? H2Error.INTERNAL_ERROR : H2Error.NO_ERROR), true);
+    for (const stream of this.streams.values()) stream.onClosed(stream.rstCode ?? (err ? H2Error.INTERNAL_ERROR : H2Error.NO_ERROR), true, err);
     this.streams.clear();
     this.ready = [];
-    for (const [, p] of this.pings) p.cb(new Error("the session was destroyed before the ping was answered"), 0, Buffer.alloc(8));
+    for (const [, p] of this.pings) p.cb(Object.assign(new Error("the session was destroyed before the ping was answered"), { code: "ERR_HTTP2_PING_CANCEL" }), 0, Buffer.alloc(8));
     this.pings.clear();
     this.socket.destroy();
-    process.nextTick(() => {
+    // After the streams' 'close' events and what they set off, as node does (it waits for the socket).
+    setImmediate(() => {
       if (err) this.emit("error", err);
       this.emit("close");
     });
   }
 
   /** Sends a PING; `cb(err, ms, payload)` when its ACK arrives. */
-  ping(payload?: Buffer | ((err: Error | null, ms: number, payload: Buffer) => void), cb?: (err: Error | null, ms: number, payload: Buffer) => void): boolean {
+  ping(payload?: Buffer | PingCallback, cb?: PingCallback): boolean {
     if (typeof payload === "function") {
       cb = payload;
       payload = undefined;
@@ -183,10 +188,9 @@ export class H2ServerSession extends EventEmitter implements FrameSink {
     return true;
   }
 
-  /** Calls `cb` (and emits 'timeout') after `ms` without input from the peer; 0 turns it off. */
+  /** Emits 'timeout' (and calls `cb`) after `ms` without input from the peer; 0 turns it off. */
   setTimeout(ms: number, cb?: () => void): void {
     if (cb) this.once("timeout", cb);
-    this.timeoutMs = ms;
     clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
     if (ms > 0 && !this.destroyed) {
@@ -197,19 +201,17 @@ export class H2ServerSession extends EventEmitter implements FrameSink {
 
   /** Raises the connection's receive window to `size` (a WINDOW_UPDATE for the difference). */
   setLocalWindowSize(size: number): void {
-    if (this.destroyed) return;
-    if (size > this.connRecvTarget) {
-      const inc = size - this.connRecvTarget;
-      this.connRecvTarget = size;
-      this.connRecvWindow += inc;
-      this.push(windowUpdateFrame(0, inc));
-    }
+    if (this.destroyed || size <= this.connRecvTarget) return;
+    const inc = size - this.connRecvTarget;
+    this.connRecvTarget = size;
+    this.connRecvWindow += inc;
+    this.push(windowUpdateFrame(0, inc));
   }
 
   // ---- used by streams -------------------------------------------------------------------
 
-  /** @internal a header block for `headers`; frozen objects are encoded once, without the dynamic table */
-  encodeHeaders(headers: Record<string, unknown>, defaults?: Record<string, unknown>): string[] | Buffer {
+  /** @internal header fields for `headers`, or a ready block for a frozen object (encoded once, without the dynamic table) */
+  headerBlock(headers: Record<string, unknown>, defaults?: Record<string, unknown>): string[] | Buffer {
     if (defaults === undefined && Object.isFrozen(headers)) {
       let block = frozenBlocks.get(headers);
       if (block === undefined) {
@@ -221,24 +223,24 @@ export class H2ServerSession extends EventEmitter implements FrameSink {
     return outgoingFields(defaults ? { ...defaults, ...headers } : headers);
   }
 
-  /** @internal response headers go out at once (they are not flow-controlled) */
-  sendHeaders(stream: H2ServerStream, block: string[] | Buffer, endStream: boolean): void {
+  /** @internal HEADERS go out at once (they are not flow-controlled); HPACK encodes in sending order */
+  sendHeaders(stream: H2Stream, block: string[] | Buffer, endStream: boolean): void {
     const bytes = Array.isArray(block) ? this.encoder.encode(block) : block;
     this.push(headerFrames(stream.id, bytes, endStream, this.remoteSettings.maxFrameSize));
-    if (endStream) this.afterLocalEnd(stream);
+    if (endStream) {
+      stream.endRequested = true;
+      this.afterLocalEnd(stream);
+    }
   }
 
   /** @internal the stream has DATA, END_STREAM or trailers to send */
-  scheduleData(stream: H2ServerStream): void {
-    if (!stream.scheduled) {
-      stream.scheduled = true;
-      this.ready.push(stream);
-    }
+  scheduleData(stream: H2Stream): void {
+    this.requeue(stream);
     this.scheduleFlush();
   }
 
   /** @internal the application took `n` bytes of the stream's DATA: its window is replenished */
-  consumed(stream: H2ServerStream, n: number): void {
+  consumed(stream: H2Stream, n: number): void {
     if (stream.remoteEnded || stream.closed) return;
     stream.consumed += n;
     if (stream.consumed >= this.o.initialWindowSize / 2) {
@@ -249,7 +251,7 @@ export class H2ServerSession extends EventEmitter implements FrameSink {
   }
 
   /** @internal RST_STREAM from our side */
-  resetStream(stream: H2ServerStream, code: number): void {
+  resetStream(stream: H2Stream, code: number): void {
     if (stream.closed) return;
     if (!this.destroyed) this.push(rstStreamFrame(stream.id, code));
     this.rememberReset(stream.id);
@@ -261,29 +263,14 @@ export class H2ServerSession extends EventEmitter implements FrameSink {
   private onSocketData(chunk: Buffer): void {
     if (this.idleTimer) this.idleTimer.refresh();
     if (this.ending) return;
-    if (this.prefaceSeen < CLIENT_PREFACE.length) {
-      const need = CLIENT_PREFACE.length - this.prefaceSeen;
-      const part = chunk.subarray(0, need);
-      if (!part.equals(CLIENT_PREFACE.subarray(this.prefaceSeen, this.prefaceSeen + part.length))) {
-        return this.connectionError(H2Error.PROTOCOL_ERROR, "invalid connection preface");
-      }
-      this.prefaceSeen += part.length;
-      if (chunk.length <= need) return;
-      chunk = chunk.subarray(need);
-    }
+    const rest = this.beforeFrames(chunk);
+    if (rest === undefined || rest.length === 0) return;
     try {
-      this.reader.push(chunk);
+      this.reader.push(rest);
     } catch (err) {
       // A bug of ours must cost this connection, never the process.
       this.connectionError(H2Error.INTERNAL_ERROR, `internal error: ${(err as Error).message}`);
     }
-  }
-
-  private onSocketEnd(): void {
-    // HTTP/2 has no use for a half-closed TCP connection: a peer that ends its side is gone
-    // (node:http2 does the same), and calls waiting on it must not wait forever.
-    this.flush();
-    this.destroy();
   }
 
   onOversizedFrame(length: number, type: number): void {
@@ -292,10 +279,10 @@ export class H2ServerSession extends EventEmitter implements FrameSink {
 
   onFrame(type: number, flags: number, streamId: number, payload: Buffer): boolean {
     try {
-      if (!this.settingsSeen) {
-        if (type !== FrameType.SETTINGS || (flags & Flag.ACK) !== 0) throw new H2ProtocolError(H2Error.PROTOCOL_ERROR, "the first frame must be SETTINGS");
+      if (!this.settingsSeen && (type !== FrameType.SETTINGS || (flags & Flag.ACK) !== 0)) {
+        throw new H2ProtocolError(H2Error.PROTOCOL_ERROR, "the first frame must be SETTINGS");
       }
-      if (this.headerBlock !== undefined && type !== FrameType.CONTINUATION) {
+      if (this.headerBlockInProgress !== undefined && type !== FrameType.CONTINUATION) {
         throw new H2ProtocolError(H2Error.PROTOCOL_ERROR, `frame of type ${type} inside a header block`);
       }
       switch (type) {
@@ -315,7 +302,8 @@ export class H2ServerSession extends EventEmitter implements FrameSink {
           this.onSettings(flags, streamId, payload);
           break;
         case FrameType.PUSH_PROMISE:
-          throw new H2ProtocolError(H2Error.PROTOCOL_ERROR, "PUSH_PROMISE from a client");
+          // A client never receives one with SETTINGS_ENABLE_PUSH 0; a server never does at all (8.4).
+          throw new H2ProtocolError(H2Error.PROTOCOL_ERROR, "PUSH_PROMISE is not allowed");
         case FrameType.PING:
           this.onPing(flags, streamId, payload);
           break;
@@ -356,21 +344,21 @@ export class H2ServerSession extends EventEmitter implements FrameSink {
     const data = unpad(flags, payload, "DATA");
     const stream = this.streams.get(streamId);
     if (stream === undefined) {
-      if (streamId > this.highestId) throw new H2ProtocolError(H2Error.PROTOCOL_ERROR, `DATA on idle stream ${streamId}`);
+      if (this.isIdle(streamId)) throw new H2ProtocolError(H2Error.PROTOCOL_ERROR, `DATA on idle stream ${streamId}`);
       if (!this.recentResets.has(streamId)) this.sendRst(streamId, H2Error.STREAM_CLOSED);
       return;
     }
-    if (stream.remoteEnded) return this.streamError(stream, H2Error.STREAM_CLOSED);
-    if (length > stream.recvWindow) return this.streamError(stream, H2Error.FLOW_CONTROL_ERROR);
+    if (stream.remoteEnded) return this.resetStream(stream, H2Error.STREAM_CLOSED);
+    if (length > stream.recvWindow) return this.resetStream(stream, H2Error.FLOW_CONTROL_ERROR);
     stream.recvWindow -= length;
     if (length === 0 && (flags & Flag.END_STREAM) === 0) this.spendFloodToken();
     // Padding is consumed at once; only the data waits for the application.
     if (data.length < length) this.consumed(stream, length - data.length);
     stream.received += data.length;
-    if (stream.contentLength >= 0 && stream.received > stream.contentLength) return this.streamError(stream, H2Error.PROTOCOL_ERROR);
+    if (stream.contentLength >= 0 && stream.received > stream.contentLength) return this.resetStream(stream, H2Error.PROTOCOL_ERROR);
     if (data.length > 0) stream.onData(data);
     if ((flags & Flag.END_STREAM) !== 0) {
-      if (stream.contentLength >= 0 && stream.received !== stream.contentLength) return this.streamError(stream, H2Error.PROTOCOL_ERROR);
+      if (stream.contentLength >= 0 && stream.received !== stream.contentLength) return this.resetStream(stream, H2Error.PROTOCOL_ERROR);
       this.remoteEnd(stream);
     }
   }
@@ -378,23 +366,27 @@ export class H2ServerSession extends EventEmitter implements FrameSink {
   private onHeaders(flags: number, streamId: number, payload: Buffer): void {
     if (streamId === 0) throw new H2ProtocolError(H2Error.PROTOCOL_ERROR, "HEADERS on stream 0");
     let fragment = unpad(flags, payload, "HEADERS");
+    let selfDependent = false;
     if ((flags & Flag.PRIORITY) !== 0) {
       if (fragment.length < 5) throw new H2ProtocolError(H2Error.FRAME_SIZE_ERROR, "HEADERS too short for its priority fields");
-      const dependency = fragment.readUInt32BE(0) & 0x7fffffff;
+      selfDependent = (fragment.readUInt32BE(0) & 0x7fffffff) === streamId;
       fragment = fragment.subarray(5);
-      if (dependency === streamId) {
-        // 5.3.1: a stream cannot depend on itself. The block is still decoded to keep HPACK in step.
-        this.decodeBlock(fragment, flags, streamId);
-        return this.sendRst(streamId, H2Error.PROTOCOL_ERROR, true);
-      }
     }
-    const block: HeaderBlock = { streamId, endStream: (flags & Flag.END_STREAM) !== 0, fragments: [fragment], bytes: fragment.length, frames: 1, trailers: false };
-    if ((flags & Flag.END_HEADERS) !== 0) return this.onHeaderBlock(block, fragment);
-    this.headerBlock = block;
+    const block: HeaderBlock = { streamId, endStream: (flags & Flag.END_STREAM) !== 0, fragments: [fragment], bytes: fragment.length, frames: 1 };
+    if (selfDependent) block.endStream = false;
+    if ((flags & Flag.END_HEADERS) === 0) {
+      this.headerBlockInProgress = block;
+      if (selfDependent) this.selfDependent = streamId;
+      return;
+    }
+    this.completeBlock(block, fragment, selfDependent);
   }
 
+  /** A HEADERS frame whose stream depends on itself (5.3.1): decoded (HPACK state), then reset. */
+  private selfDependent = 0;
+
   private onContinuation(flags: number, streamId: number, payload: Buffer): void {
-    const block = this.headerBlock;
+    const block = this.headerBlockInProgress;
     if (block === undefined) throw new H2ProtocolError(H2Error.PROTOCOL_ERROR, "CONTINUATION without a header block in progress");
     if (streamId !== block.streamId) throw new H2ProtocolError(H2Error.PROTOCOL_ERROR, `CONTINUATION on stream ${streamId} inside the header block of stream ${block.streamId}`);
     block.bytes += payload.length;
@@ -404,74 +396,32 @@ export class H2ServerSession extends EventEmitter implements FrameSink {
     }
     block.fragments.push(payload);
     if ((flags & Flag.END_HEADERS) === 0) return;
-    this.headerBlock = undefined;
-    this.onHeaderBlock(block, block.fragments.length === 1 ? block.fragments[0]! : Buffer.concat(block.fragments, block.bytes));
+    this.headerBlockInProgress = undefined;
+    const selfDependent = this.selfDependent === streamId;
+    this.selfDependent = 0;
+    this.completeBlock(block, Buffer.concat(block.fragments, block.bytes), selfDependent);
   }
 
-  /** Decodes a whole header block; a decoding error is a connection error COMPRESSION_ERROR (4.3). */
-  private decodeBlock(bytes: Buffer, _flags: number, _streamId: number) {
-    return this.decoder.decode(bytes);
-  }
-
-  private onHeaderBlock(block: HeaderBlock, bytes: Buffer): void {
-    const id = block.streamId;
-    const decoded = this.decodeBlock(bytes, 0, id);
-    const existing = this.streams.get(id);
-    if (existing !== undefined) return this.onTrailers(existing, block, decoded.fields, decoded.tooLarge);
-    if (id <= this.highestId) {
-      if (this.recentResets.has(id)) return;
-      throw new H2ProtocolError(H2Error.STREAM_CLOSED, `HEADERS on closed stream ${id}`);
+  private completeBlock(block: HeaderBlock, bytes: Buffer, selfDependent: boolean): void {
+    // 4.3: every block is decoded, even one about to be refused, to keep HPACK state in step.
+    const decoded = this.decoder.decode(bytes);
+    if (selfDependent) {
+      const stream = this.streams.get(block.streamId);
+      if (stream) return this.resetStream(stream, H2Error.PROTOCOL_ERROR);
+      return this.sendRst(block.streamId, H2Error.PROTOCOL_ERROR, true);
     }
-    if ((id & 1) === 0) throw new H2ProtocolError(H2Error.PROTOCOL_ERROR, `client stream ${id} has an even identifier`);
-    this.highestId = id;
-    // 6.8: not processed after our GOAWAY; the reset tells the client at once that it may retry.
-    if (this.goawaySent && id > this.goawayLastId) return this.sendRst(id, H2Error.REFUSED_STREAM, true);
-    if (this.ending) return;
-    // Streams count until the application has heard of their end: resets read in the same chunk
-    // as their HEADERS must not let handlers outnumber the limit (rapid reset).
-    if (this.liveStreams >= this.o.maxConcurrentStreams) return this.sendRst(id, H2Error.REFUSED_STREAM, true);
-    if (decoded.tooLarge) return this.sendRst(id, H2Error.ENHANCE_YOUR_CALM, true);
-    const checked = requestFields(decoded.fields);
-    if (typeof checked === "string") {
-      this.emit("frameError", FrameType.HEADERS, H2Error.PROTOCOL_ERROR, id, checked);
-      return this.sendRst(id, H2Error.PROTOCOL_ERROR, true);
-    }
-    const stream = new H2ServerStream(id, this, this.o.initialWindowSize, this.remoteSettings.initialWindowSize);
-    stream.contentLength = checked.contentLength;
-    this.streams.set(id, stream);
-    this.liveStreams++;
-    stream.once("close", () => this.liveStreams--);
-    this.lastProcessedId = id;
-    const flags = block.endStream ? Flag.END_STREAM | Flag.END_HEADERS : Flag.END_HEADERS;
-    if (block.endStream && checked.contentLength > 0) {
-      this.emit("stream", stream, checked.headers, flags, decoded.fields);
-      return this.streamError(stream, H2Error.PROTOCOL_ERROR);
-    }
-    this.emit("stream", stream, checked.headers, flags, decoded.fields);
-    if (block.endStream && !stream.closed) this.remoteEnd(stream);
-  }
-
-  private onTrailers(stream: H2ServerStream, block: HeaderBlock, fields: string[], tooLarge: boolean): void {
-    if (stream.remoteEnded) return this.streamError(stream, H2Error.STREAM_CLOSED);
-    // 8.1: a second header block must be trailers, and trailers end the stream.
-    if (!block.endStream) return this.streamError(stream, H2Error.PROTOCOL_ERROR);
-    if (tooLarge) return this.streamError(stream, H2Error.ENHANCE_YOUR_CALM);
-    const checked = trailerFields(fields);
-    if (typeof checked === "string") return this.streamError(stream, H2Error.PROTOCOL_ERROR);
-    if (stream.contentLength >= 0 && stream.received !== stream.contentLength) return this.streamError(stream, H2Error.PROTOCOL_ERROR);
-    stream.emit("trailers", checked, Flag.END_STREAM | Flag.END_HEADERS);
-    this.remoteEnd(stream);
+    this.onHeaderBlock(block, decoded);
   }
 
   private onPriority(streamId: number, payload: Buffer): void {
     if (streamId === 0) throw new H2ProtocolError(H2Error.PROTOCOL_ERROR, "PRIORITY on stream 0");
     // PRIORITY for streams not yet opened is how some clients build their tree: not a flood.
-    if (streamId <= this.highestId) this.spendFloodToken();
+    if (!this.isIdle(streamId)) this.spendFloodToken();
     if (payload.length !== 5) return this.sendRst(streamId, H2Error.FRAME_SIZE_ERROR, true);
-    // 9113 5.3.2: priority signals are ignored, except that self-dependency is still an error.
+    // 5.3.2: priority signals are ignored, except that self-dependency is still an error.
     if ((payload.readUInt32BE(0) & 0x7fffffff) === streamId) {
       const stream = this.streams.get(streamId);
-      if (stream) this.streamError(stream, H2Error.PROTOCOL_ERROR);
+      if (stream) this.resetStream(stream, H2Error.PROTOCOL_ERROR);
       else this.sendRst(streamId, H2Error.PROTOCOL_ERROR, true);
     }
   }
@@ -479,14 +429,15 @@ export class H2ServerSession extends EventEmitter implements FrameSink {
   private onRstStream(streamId: number, payload: Buffer): void {
     if (streamId === 0) throw new H2ProtocolError(H2Error.PROTOCOL_ERROR, "RST_STREAM on stream 0");
     if (payload.length !== 4) throw new H2ProtocolError(H2Error.FRAME_SIZE_ERROR, "RST_STREAM payload must be 4 bytes");
-    if (streamId > this.highestId) throw new H2ProtocolError(H2Error.PROTOCOL_ERROR, `RST_STREAM on idle stream ${streamId}`);
+    if (this.isIdle(streamId)) throw new H2ProtocolError(H2Error.PROTOCOL_ERROR, `RST_STREAM on idle stream ${streamId}`);
     const stream = this.streams.get(streamId);
     if (stream === undefined) return this.spendFloodToken();
-    // Counted as it is read, not when the application hears of it: a burst of HEADERS+RST pairs
-    // in one read must not open more streams than the budget allows (rapid reset).
-    if (!stream.localEnded) this.spendResetToken();
+    this.onPeerReset(stream);
     this.closeStream(stream, payload.readUInt32BE(0), true);
   }
+
+  /** The peer reset one of the open streams (the server counts these: rapid reset). */
+  protected onPeerReset(_stream: H2Stream): void {}
 
   private onSettings(flags: number, streamId: number, payload: Buffer): void {
     if (streamId !== 0) throw new H2ProtocolError(H2Error.PROTOCOL_ERROR, "SETTINGS on a stream");
@@ -501,50 +452,54 @@ export class H2ServerSession extends EventEmitter implements FrameSink {
     if (this.settingsSeen) this.spendFloodToken();
     this.settingsSeen = true;
     const s = this.remoteSettings;
-    for (let at = 0; at < payload.length; at += 6) {
-      const id = payload.readUInt16BE(at);
-      const value = payload.readUInt32BE(at + 2);
-      switch (id) {
-        case Setting.HEADER_TABLE_SIZE:
-          s.headerTableSize = value;
-          this.encoder.setPeerMaxTableSize(value);
-          break;
-        case Setting.ENABLE_PUSH:
-          if (value > 1) throw new H2ProtocolError(H2Error.PROTOCOL_ERROR, `SETTINGS_ENABLE_PUSH ${value}`);
-          s.enablePush = value === 1;
-          break;
-        case Setting.MAX_CONCURRENT_STREAMS:
-          s.maxConcurrentStreams = value;
-          break;
-        case Setting.INITIAL_WINDOW_SIZE: {
-          if (value > MAX_WINDOW) throw new H2ProtocolError(H2Error.FLOW_CONTROL_ERROR, `SETTINGS_INITIAL_WINDOW_SIZE ${value} above 2^31-1`);
-          const delta = value - s.initialWindowSize;
-          s.initialWindowSize = value;
-          // 6.9.2: the change applies to every open stream's window, which may go negative.
-          for (const stream of this.streams.values()) {
-            stream.sendWindow += delta;
-            if (stream.sendWindow > MAX_WINDOW) throw new H2ProtocolError(H2Error.FLOW_CONTROL_ERROR, `stream ${stream.id} window above 2^31-1`);
-            if (delta > 0 && stream.queuedBytes > 0) this.scheduleData(stream);
-          }
-          break;
-        }
-        case Setting.MAX_FRAME_SIZE:
-          if (value < MIN_MAX_FRAME_SIZE || value > MAX_MAX_FRAME_SIZE) throw new H2ProtocolError(H2Error.PROTOCOL_ERROR, `SETTINGS_MAX_FRAME_SIZE ${value} out of range`);
-          s.maxFrameSize = value;
-          break;
-        case Setting.MAX_HEADER_LIST_SIZE:
-          s.maxHeaderListSize = value;
-          break;
-        case Setting.ENABLE_CONNECT_PROTOCOL:
-          if (value > 1) throw new H2ProtocolError(H2Error.PROTOCOL_ERROR, `SETTINGS_ENABLE_CONNECT_PROTOCOL ${value}`);
-          break;
-        default:
-        // 6.5.2: unknown settings are ignored.
-      }
-    }
+    for (let at = 0; at < payload.length; at += 6) this.applySetting(s, payload.readUInt16BE(at), payload.readUInt32BE(at + 2));
     this.push(SETTINGS_ACK_FRAME);
     this.emit("remoteSettings", s);
   }
+
+  private applySetting(s: PeerSettings, id: number, value: number): void {
+    switch (id) {
+      case Setting.HEADER_TABLE_SIZE:
+        s.headerTableSize = value;
+        this.encoder.setPeerMaxTableSize(value);
+        break;
+      case Setting.ENABLE_PUSH:
+        if (value > 1) throw new H2ProtocolError(H2Error.PROTOCOL_ERROR, `SETTINGS_ENABLE_PUSH ${value}`);
+        s.enablePush = value === 1;
+        break;
+      case Setting.MAX_CONCURRENT_STREAMS:
+        s.maxConcurrentStreams = value;
+        this.onPeerStreamLimit();
+        break;
+      case Setting.INITIAL_WINDOW_SIZE: {
+        if (value > MAX_WINDOW) throw new H2ProtocolError(H2Error.FLOW_CONTROL_ERROR, `SETTINGS_INITIAL_WINDOW_SIZE ${value} above 2^31-1`);
+        const delta = value - s.initialWindowSize;
+        s.initialWindowSize = value;
+        // 6.9.2: the change applies to every open stream's window, which may go negative.
+        for (const stream of this.streams.values()) {
+          stream.sendWindow += delta;
+          if (stream.sendWindow > MAX_WINDOW) throw new H2ProtocolError(H2Error.FLOW_CONTROL_ERROR, `stream ${stream.id} window above 2^31-1`);
+          if (delta > 0 && stream.queuedBytes > 0) this.scheduleData(stream);
+        }
+        break;
+      }
+      case Setting.MAX_FRAME_SIZE:
+        if (value < MIN_MAX_FRAME_SIZE || value > MAX_MAX_FRAME_SIZE) throw new H2ProtocolError(H2Error.PROTOCOL_ERROR, `SETTINGS_MAX_FRAME_SIZE ${value} out of range`);
+        s.maxFrameSize = value;
+        break;
+      case Setting.MAX_HEADER_LIST_SIZE:
+        s.maxHeaderListSize = value;
+        break;
+      case Setting.ENABLE_CONNECT_PROTOCOL:
+        if (value > 1) throw new H2ProtocolError(H2Error.PROTOCOL_ERROR, `SETTINGS_ENABLE_CONNECT_PROTOCOL ${value}`);
+        break;
+      default:
+      // 6.5.2: unknown settings are ignored.
+    }
+  }
+
+  /** The peer changed SETTINGS_MAX_CONCURRENT_STREAMS (the client may start queued requests). */
+  protected onPeerStreamLimit(): void {}
 
   private onPing(flags: number, streamId: number, payload: Buffer): void {
     if (streamId !== 0) throw new H2ProtocolError(H2Error.PROTOCOL_ERROR, "PING on a stream");
@@ -570,9 +525,10 @@ export class H2ServerSession extends EventEmitter implements FrameSink {
     if (payload.length < 8) throw new H2ProtocolError(H2Error.FRAME_SIZE_ERROR, "GOAWAY payload shorter than 8 bytes");
     const last = payload.readUInt32BE(0) & 0x7fffffff;
     const code = payload.readUInt32BE(4);
-    this.emit("goaway", code, last, Buffer.from(payload.subarray(8)));
-    // The client opens nothing more: we finish what runs and close.
     this.closed = true;
+    this.onPeerGoaway(code, last);
+    this.emit("goaway", code, last, Buffer.from(payload.subarray(8)));
+    // The peer opens nothing more: what runs finishes, then the connection closes.
     this.maybeFinish();
   }
 
@@ -588,40 +544,43 @@ export class H2ServerSession extends EventEmitter implements FrameSink {
     }
     const stream = this.streams.get(streamId);
     if (stream === undefined) {
-      if (streamId > this.highestId) throw new H2ProtocolError(H2Error.PROTOCOL_ERROR, `WINDOW_UPDATE on idle stream ${streamId}`);
+      if (this.isIdle(streamId)) throw new H2ProtocolError(H2Error.PROTOCOL_ERROR, `WINDOW_UPDATE on idle stream ${streamId}`);
       return this.spendFloodToken();
     }
-    if (inc === 0) return this.streamError(stream, H2Error.PROTOCOL_ERROR);
+    if (inc === 0) return this.resetStream(stream, H2Error.PROTOCOL_ERROR);
     stream.sendWindow += inc;
-    if (stream.sendWindow > MAX_WINDOW) return this.streamError(stream, H2Error.FLOW_CONTROL_ERROR);
+    if (stream.sendWindow > MAX_WINDOW) return this.resetStream(stream, H2Error.FLOW_CONTROL_ERROR);
     if (stream.queuedBytes > 0 || stream.endRequested) this.scheduleData(stream);
   }
 
   // ---- stream lifecycle ------------------------------------------------------------------
 
-  private remoteEnd(stream: H2ServerStream): void {
-    stream.onRemoteEnd();
-    if (stream.localEnded && !stream.closed && stream.queuedBytes === 0) this.closeStream(stream, H2Error.NO_ERROR, false);
+  protected addStream(stream: H2Stream): void {
+    this.streams.set(stream.id, stream);
   }
 
-  private afterLocalEnd(stream: H2ServerStream): void {
-    stream.onLocalEnd();
+  protected remoteEnd(stream: H2Stream): void {
+    stream.onRemoteEnd();
+    if (stream.localEnded && !stream.closed) this.closeStream(stream, H2Error.NO_ERROR, false);
+  }
+
+  private afterLocalEnd(stream: H2Stream): void {
+    stream.localEnded = true;
     if (stream.remoteEnded) this.closeStream(stream, H2Error.NO_ERROR, false);
   }
 
-  private closeStream(stream: H2ServerStream, code: number, byPeer: boolean): void {
+  protected closeStream(stream: H2Stream, code: number, byPeer: boolean, error?: Error): void {
     if (stream.closed) return;
     this.streams.delete(stream.id);
-    stream.onClosed(code, byPeer && code !== H2Error.NO_ERROR);
+    stream.onClosed(code, byPeer && code !== H2Error.NO_ERROR, error);
+    this.onStreamClosed(stream);
     if (this.closed) this.maybeFinish();
   }
 
-  /** A stream error (5.4.2): RST_STREAM with `code`; the connection goes on. */
-  private streamError(stream: H2ServerStream, code: number): void {
-    this.resetStream(stream, code);
-  }
+  /** A stream left the open set (the client starts a queued request). */
+  protected onStreamClosed(_stream: H2Stream): void {}
 
-  private sendRst(streamId: number, code: number, remember = false): void {
+  protected sendRst(streamId: number, code: number, remember = false): void {
     this.push(rstStreamFrame(streamId, code));
     if (remember) this.rememberReset(streamId);
   }
@@ -632,14 +591,14 @@ export class H2ServerSession extends EventEmitter implements FrameSink {
   }
 
   /** A connection error (5.4.1): GOAWAY with `code`, then the connection ends. */
-  private connectionError(code: number, message: string): void {
+  protected connectionError(code: number, message: string): void {
     if (this.destroyed || this.ending) return;
     this.sendGoaway(code, undefined, Buffer.from(message.slice(0, 256)));
     this.emit("connectionError", Object.assign(new Error(`${errorName(code)}: ${message}`), { code: "ERR_SB_H2_PROTOCOL", h2Code: code }));
-    this.endAfterGoaway();
+    this.endAfterGoaway(H2Error.CANCEL);
   }
 
-  private sendGoaway(code: number, lastStreamId?: number, debug?: Uint8Array): void {
+  protected sendGoaway(code: number, lastStreamId?: number, debug?: Uint8Array): void {
     const last = lastStreamId ?? this.lastProcessedId;
     this.goawaySent = true;
     this.goawayLastId = Math.min(this.goawayLastId, last);
@@ -647,18 +606,19 @@ export class H2ServerSession extends EventEmitter implements FrameSink {
   }
 
   /** After an error GOAWAY: no more input, streams end, the socket closes once the GOAWAY is out. */
-  private endAfterGoaway(): void {
+  private endAfterGoaway(streamCode: number): void {
     if (this.ending) return;
     this.ending = true;
     this.closed = true;
     this.reader.stopped = true;
-    this.headerBlock = undefined;
-    for (const stream of [...this.streams.values()]) this.closeStream(stream, H2Error.CANCEL, true);
+    this.headerBlockInProgress = undefined;
+    const lost = Object.assign(new Error("the connection ended with an error GOAWAY"), { code: "ERR_HTTP2_SESSION_ERROR" });
+    for (const stream of [...this.streams.values()]) this.closeStream(stream, streamCode, true, lost);
     this.finish();
   }
 
   /** After a graceful GOAWAY (ours or the peer's): end once the last stream is done. */
-  private maybeFinish(): void {
+  protected maybeFinish(): void {
     if (this.destroyed || !this.closed) return;
     if (this.streams.size === 0) this.finish();
   }
@@ -668,18 +628,16 @@ export class H2ServerSession extends EventEmitter implements FrameSink {
     if (this.destroyed || this.lingerTimer) return;
     this.flush();
     this.socket.end();
-    this.lingerTimer = setTimeout(() => this.destroy(), GOAWAY_LINGER_MS);
+    this.lingerTimer = setTimeout(() => this.destroy(), LINGER_MS);
     this.lingerTimer.unref();
   }
 
   // ---- output ----------------------------------------------------------------------------
 
-  private sendSettings(): void {
+  /** Our SETTINGS (the connection preface's second half) and the connection window. */
+  protected sendSettings(): void {
     const o = this.o;
-    const entries: [number, number][] = [
-      [Setting.MAX_CONCURRENT_STREAMS, o.maxConcurrentStreams],
-      [Setting.MAX_HEADER_LIST_SIZE, o.maxHeaderListSize],
-    ];
+    const entries: [number, number][] = [...this.extraSettings(), [Setting.MAX_HEADER_LIST_SIZE, o.maxHeaderListSize]];
     if (o.initialWindowSize !== DEFAULT_WINDOW) entries.push([Setting.INITIAL_WINDOW_SIZE, o.initialWindowSize]);
     if (o.maxFrameSize !== MIN_MAX_FRAME_SIZE) entries.push([Setting.MAX_FRAME_SIZE, o.maxFrameSize]);
     this.push(settingsFrame(entries));
@@ -688,7 +646,7 @@ export class H2ServerSession extends EventEmitter implements FrameSink {
     this.settingsTimer.unref();
   }
 
-  private push(buf: Buffer): void {
+  protected push(buf: Buffer): void {
     this.out.push(buf);
     this.outBytes += buf.length;
     this.scheduleFlush();
@@ -697,7 +655,7 @@ export class H2ServerSession extends EventEmitter implements FrameSink {
   private scheduleFlush(): void {
     if (this.flushScheduled || this.destroyed) return;
     this.flushScheduled = true;
-    setImmediate(flushSession, this);
+    setImmediate(flushConnection, this);
   }
 
   /** @internal DATA for the streams that have some (within the windows), then one socket write. */
@@ -724,10 +682,7 @@ export class H2ServerSession extends EventEmitter implements FrameSink {
     if (!ok) {
       this.socketBlocked = true;
       // A peer that sends but never reads fills our queue with ACKs and resets: cut it off.
-      if (socket.writableLength > MAX_QUEUED_CONTROL_BYTES + this.o.maxQueuedDataBytes) {
-        this.sendGoaway(H2Error.ENHANCE_YOUR_CALM, undefined, Buffer.from("peer does not read"));
-        this.destroy();
-      }
+      if (socket.writableLength > MAX_QUEUED_CONTROL_BYTES + this.o.maxQueuedDataBytes) this.destroy(undefined, H2Error.ENHANCE_YOUR_CALM);
     }
   }
 
@@ -743,11 +698,13 @@ export class H2ServerSession extends EventEmitter implements FrameSink {
         stream.scheduled = false;
         if (stream.closed) continue;
         if (stream.queuedBytes > 0) {
-          if (this.socketBlocked || this.connSendWindow <= 0 || stream.sendWindow <= 0) {
-            // Blocked: a WINDOW_UPDATE or the socket's 'drain' puts it back.
-            if (this.connSendWindow <= 0 || this.socketBlocked) this.requeue(stream);
+          if (this.socketBlocked || this.connSendWindow <= 0) {
+            // The socket's 'drain' or a connection WINDOW_UPDATE schedules another flush.
+            this.requeue(stream);
             continue;
           }
+          // Without stream window it waits for that stream's WINDOW_UPDATE, out of the list.
+          if (stream.sendWindow <= 0) continue;
           const n = Math.min(stream.queuedBytes, stream.sendWindow, this.connSendWindow, maxFrame);
           const last = n === stream.queuedBytes && stream.endRequested && stream.trailers === undefined && !stream.waitForTrailers;
           this.emitData(stream, n, last);
@@ -759,36 +716,37 @@ export class H2ServerSession extends EventEmitter implements FrameSink {
         }
         if (stream.queuedBytes === 0) {
           stream.maybeDrain();
-          if (stream.closed) continue;
-          if (stream.endRequested && !stream.localEnded && stream.queuedBytes === 0) {
-            if (stream.trailers === undefined && stream.wantsTrailers()) continue; // waits for sendTrailers()
-            if (stream.closed || stream.localEnded) continue;
-            if (stream.trailers !== undefined) {
-              const t = stream.trailers;
-              stream.trailers = undefined;
-              this.sendHeaders(stream, t, true);
-            } else {
-              this.out.push(frameHeader(0, FrameType.DATA, Flag.END_STREAM, stream.id));
-              this.outBytes += 9;
-              this.afterLocalEnd(stream);
-            }
-            progress = true;
+          if (stream.closed || stream.localEnded || !stream.endRequested || stream.queuedBytes > 0) {
+            if (stream.queuedBytes > 0) this.requeue(stream);
             continue;
           }
+          if (stream.trailers === undefined && stream.wantsTrailers()) continue; // sendTrailers() schedules it again
+          if (stream.closed || stream.localEnded) continue;
+          if (stream.trailers !== undefined) {
+            const t = stream.trailers;
+            stream.trailers = undefined;
+            this.sendHeaders(stream, t, true);
+          } else {
+            this.out.push(frameHeader(0, FrameType.DATA, Flag.END_STREAM, stream.id));
+            this.outBytes += 9;
+            this.afterLocalEnd(stream);
+          }
+          progress = true;
+          continue;
         }
-        if (stream.queuedBytes > 0) this.requeue(stream);
+        this.requeue(stream);
       }
     }
   }
 
-  private requeue(stream: H2ServerStream): void {
+  private requeue(stream: H2Stream): void {
     if (!stream.scheduled) {
       stream.scheduled = true;
       this.ready.push(stream);
     }
   }
 
-  private emitData(stream: H2ServerStream, n: number, endStream: boolean): void {
+  private emitData(stream: H2Stream, n: number, endStream: boolean): void {
     this.out.push(frameHeader(n, FrameType.DATA, endStream ? Flag.END_STREAM : 0, stream.id));
     this.outBytes += 9 + n;
     stream.sendWindow -= n;
@@ -811,15 +769,8 @@ export class H2ServerSession extends EventEmitter implements FrameSink {
     }
   }
 
-  private spendResetToken(): void {
-    const now = performance.now();
-    this.resetTokens = Math.min(this.o.resetBurst, this.resetTokens + ((now - this.resetRefillAt) / 1000) * this.o.resetRatePerSecond);
-    this.resetRefillAt = now;
-    if (--this.resetTokens < 0) throw new H2ProtocolError(H2Error.ENHANCE_YOUR_CALM, "too_many_resets");
-  }
-
   /** Frames that cost us work without moving a call forward share one budget (CVE-2019-9512/9515/9518). */
-  private spendFloodToken(): void {
+  protected spendFloodToken(): void {
     const now = performance.now();
     this.floodTokens = Math.min(this.o.floodBurst, this.floodTokens + ((now - this.floodRefillAt) / 1000) * this.o.floodRatePerSecond);
     this.floodRefillAt = now;
@@ -829,8 +780,8 @@ export class H2ServerSession extends EventEmitter implements FrameSink {
 
 const frozenBlocks = new WeakMap<object, Buffer>();
 
-function flushSession(session: H2ServerSession): void {
-  session.flush();
+function flushConnection(c: H2Connection): void {
+  c.flush();
 }
 
 /** The payload of a DATA or HEADERS frame without its padding (6.1, 6.2). */
@@ -849,4 +800,3 @@ function randomPayload(): Buffer {
 }
 
 function noop(): void {}
-

@@ -1,0 +1,130 @@
+// The server side of a connection: the client's preface, streams the client opens (request
+// rules of RFC 9113 8.3.1, the concurrency limit, rapid-reset accounting) and a graceful
+// close in two GOAWAY phases (6.8). The API is the subset of node:http2's ServerHttp2Session
+// the gRPC layer uses.
+import type { Duplex } from "node:stream";
+import { CLIENT_PREFACE, Flag, H2Error, MAX_STREAM_ID, Setting } from "./constants.js";
+import { H2Connection, type HeaderBlock } from "./connection.js";
+import { requestFields, trailerFields } from "./fields.js";
+import { goawayFrame } from "./frames.js";
+import type { DecodedBlock } from "./hpack/index.js";
+import { H2ProtocolError, type H2SessionOptions } from "./options.js";
+import { H2ServerStream } from "./server-stream.js";
+import type { H2Stream } from "./stream.js";
+
+/** How long the first (2^31-1) GOAWAY of a graceful close waits for the PING that ends phase one. */
+const GOAWAY_PHASE_MS = 1000;
+
+export class H2ServerSession extends H2Connection {
+  private prefaceSeen = 0;
+  /** Highest stream id the client opened (5.1.1: new ids must be larger). */
+  private highestId = 0;
+  /** Streams opened whose 'close' event has not been emitted yet. */
+  private liveStreams = 0;
+  private resetTokens: number;
+  private resetRefillAt = performance.now();
+
+  constructor(socket: Duplex, o: H2SessionOptions) {
+    super(socket, o);
+    this.resetTokens = o.resetBurst;
+    // 3.4: the server's preface is its SETTINGS, sent without waiting for the client's.
+    this.sendSettings();
+  }
+
+  protected extraSettings(): [number, number][] {
+    return [[Setting.MAX_CONCURRENT_STREAMS, this.o.maxConcurrentStreams]];
+  }
+
+  protected isIdle(id: number): boolean {
+    return id > this.highestId;
+  }
+
+  /** Graceful close: GOAWAY 2^31-1, a PING round trip, then GOAWAY with the real last stream (6.8). */
+  override close(cb?: () => void): void {
+    if (cb) this.once("close", cb);
+    if (this.closed || this.destroyed) return;
+    this.closed = true;
+    if (this.goawaySent) return this.maybeFinish();
+    this.push(goawayFrame(MAX_STREAM_ID, H2Error.NO_ERROR));
+    const phaseTwo = () => {
+      clearTimeout(timer);
+      if (this.destroyed) return;
+      this.sendGoaway(H2Error.NO_ERROR);
+      this.maybeFinish();
+    };
+    const timer = setTimeout(phaseTwo, GOAWAY_PHASE_MS);
+    timer.unref();
+    try {
+      this.ping(phaseTwo);
+    } catch {
+      phaseTwo();
+    }
+  }
+
+  protected override beforeFrames(chunk: Buffer): Buffer | undefined {
+    if (this.prefaceSeen >= CLIENT_PREFACE.length) return chunk;
+    const need = CLIENT_PREFACE.length - this.prefaceSeen;
+    const part = chunk.subarray(0, need);
+    if (!part.equals(CLIENT_PREFACE.subarray(this.prefaceSeen, this.prefaceSeen + part.length))) {
+      this.connectionError(H2Error.PROTOCOL_ERROR, "invalid connection preface");
+      return undefined;
+    }
+    this.prefaceSeen += part.length;
+    return chunk.length <= need ? undefined : chunk.subarray(need);
+  }
+
+  protected onHeaderBlock(block: HeaderBlock, decoded: DecodedBlock): void {
+    const id = block.streamId;
+    const existing = this.streams.get(id) as H2ServerStream | undefined;
+    if (existing !== undefined) return this.onTrailers(existing, block, decoded);
+    if (id <= this.highestId) {
+      if (this.recentResets.has(id)) return;
+      throw new H2ProtocolError(H2Error.STREAM_CLOSED, `HEADERS on closed stream ${id}`);
+    }
+    if ((id & 1) === 0) throw new H2ProtocolError(H2Error.PROTOCOL_ERROR, `client stream ${id} has an even identifier`);
+    this.highestId = id;
+    // 6.8: not processed after our GOAWAY; the reset tells the client at once that it may retry.
+    if (this.goawaySent && id > this.goawayLastId) return this.sendRst(id, H2Error.REFUSED_STREAM, true);
+    if (this.ending) return;
+    // Streams count until the application has heard of their end: resets read in the same chunk
+    // as their HEADERS must not let handlers outnumber the limit (rapid reset).
+    if (this.liveStreams >= this.o.maxConcurrentStreams) return this.sendRst(id, H2Error.REFUSED_STREAM, true);
+    if (decoded.tooLarge) return this.sendRst(id, H2Error.ENHANCE_YOUR_CALM, true);
+    const checked = requestFields(decoded.fields);
+    if (typeof checked === "string") {
+      this.emit("frameError", 0x1, H2Error.PROTOCOL_ERROR, id, checked);
+      return this.sendRst(id, H2Error.PROTOCOL_ERROR, true);
+    }
+    const stream = new H2ServerStream(id, this, this.o.initialWindowSize, this.remoteSettings.initialWindowSize);
+    stream.contentLength = checked.contentLength;
+    this.addStream(stream);
+    this.liveStreams++;
+    stream.once("close", () => this.liveStreams--);
+    this.lastProcessedId = id;
+    this.emit("stream", stream, checked.headers, block.endStream ? Flag.END_STREAM | Flag.END_HEADERS : Flag.END_HEADERS, decoded.fields);
+    if (!block.endStream || stream.closed) return;
+    if (checked.contentLength > 0) return this.resetStream(stream, H2Error.PROTOCOL_ERROR);
+    this.remoteEnd(stream);
+  }
+
+  private onTrailers(stream: H2ServerStream, block: HeaderBlock, decoded: DecodedBlock): void {
+    if (stream.remoteEnded) return this.resetStream(stream, H2Error.STREAM_CLOSED);
+    // 8.1: a second header block must be trailers, and trailers end the stream.
+    if (!block.endStream) return this.resetStream(stream, H2Error.PROTOCOL_ERROR);
+    if (decoded.tooLarge) return this.resetStream(stream, H2Error.ENHANCE_YOUR_CALM);
+    const checked = trailerFields(decoded.fields);
+    if (typeof checked === "string") return this.resetStream(stream, H2Error.PROTOCOL_ERROR);
+    if (stream.contentLength >= 0 && stream.received !== stream.contentLength) return this.resetStream(stream, H2Error.PROTOCOL_ERROR);
+    stream.emit("trailers", checked, Flag.END_STREAM | Flag.END_HEADERS, decoded.fields);
+    this.remoteEnd(stream);
+  }
+
+  /** Counted as it is read, not when the application hears of it: a burst of HEADERS+RST pairs in one read must not open more streams than the budget allows. */
+  protected override onPeerReset(stream: H2Stream): void {
+    if (stream.localEnded) return;
+    const now = performance.now();
+    this.resetTokens = Math.min(this.o.resetBurst, this.resetTokens + ((now - this.resetRefillAt) / 1000) * this.o.resetRatePerSecond);
+    this.resetRefillAt = now;
+    if (--this.resetTokens < 0) throw new H2ProtocolError(H2Error.ENHANCE_YOUR_CALM, "too_many_resets");
+  }
+}
