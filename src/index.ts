@@ -40,6 +40,7 @@ export type { StartOptions } from "./server/start-options.js";
 export type { ListenHandle } from "./server/address.js";
 export { gracefulExit, type GracefulExitOptions, type Stoppable } from "./server/graceful-exit.js";
 export type { ServerErrorContext, ServerErrorHook, ServerErrorSource, ServerOptions } from "./server/options.js";
+export type { Transport } from "./grpc/transport.js";
 export { fromGrpcChannelArgs, type GrpcChannelArgs } from "./server/grpc-options.js";
 export { ServerCredentials, type KeyCertPair } from "./server/credentials.js";
 export { Channel, type ChannelOptions, type ChannelState } from "./client/channel.js";

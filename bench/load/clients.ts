@@ -6,7 +6,8 @@ import * as protoLoader from "@grpc/proto-loader";
 import { Channel, createClient } from "../../src/index.js";
 import { Bench } from "../gen/bench_pb.js";
 
-export type ClientKind = "sb" | "grpcjs";
+/** sb: our client on our engine; sbnode: our client on node:http2; grpcjs: @grpc/grpc-js. */
+export type ClientKind = "sb" | "sbnode" | "grpcjs";
 
 /** One bidi PingPong call: `ping` sends a message and resolves with the echo. */
 export interface PingPongCall {
@@ -21,8 +22,8 @@ export interface BenchClient {
   close(): Promise<void>;
 }
 
-function sbClient(port: number): BenchClient {
-  const channel = new Channel(`127.0.0.1:${port}`);
+function sbClient(port: number, transport: "switchboard" | "node"): BenchClient {
+  const channel = new Channel(`127.0.0.1:${port}`, { transport });
   const client = createClient(Bench, channel);
   return {
     async unary(body) {
@@ -108,12 +109,12 @@ function grpcjsClient(port: number): BenchClient {
 }
 
 export function benchClient(kind: ClientKind, port: number): BenchClient {
-  return kind === "sb" ? sbClient(port) : grpcjsClient(port);
+  return kind === "sb" ? sbClient(port, "switchboard") : kind === "sbnode" ? sbClient(port, "node") : grpcjsClient(port);
 }
 
 export function clientKindArg(): ClientKind {
   const i = process.argv.indexOf("--client");
   const kind = process.argv[i + 1];
-  if (i < 0 || (kind !== "sb" && kind !== "grpcjs")) throw new Error("--client sb|grpcjs is required");
+  if (i < 0 || (kind !== "sb" && kind !== "sbnode" && kind !== "grpcjs")) throw new Error("--client sb|sbnode|grpcjs is required");
   return kind;
 }

@@ -47,7 +47,7 @@ export interface ChannelOptions {
   connectionWindowSize?: number;
   /**
    * The HTTP/2 engine: "switchboard" (our own, src/h2) or "node" (node:http2). The default is
-   * the SWITCHBOARD_TRANSPORT environment variable when it names one, else "node".
+   * the SWITCHBOARD_TRANSPORT environment variable when it names one, else "switchboard".
    */
   transport?: Transport;
   /** Provides the transport instead of dialing (in-memory channels). */

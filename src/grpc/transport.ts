@@ -11,10 +11,9 @@ type Listener = (...args: any[]) => void;
 /** The HTTP/2 engines: "switchboard" (our own, src/h2) or "node" (node:http2). */
 export type Transport = "switchboard" | "node";
 
-/** The engine used without a `transport` option: SWITCHBOARD_TRANSPORT when it names one. */
+/** The engine used without a `transport` option: SWITCHBOARD_TRANSPORT when it names one, else ours. */
 export function defaultTransport(): Transport {
-  const env = process.env["SWITCHBOARD_TRANSPORT"];
-  return env === "switchboard" || env === "node" ? env : "node";
+  return process.env["SWITCHBOARD_TRANSPORT"] === "node" ? "node" : "switchboard";
 }
 
 /** What the gRPC layer uses of one HTTP/2 connection (server or client side). */

@@ -54,6 +54,21 @@ export class H2ClientSession extends H2Connection {
     return !this.connected;
   }
 
+  protected override get isClient(): boolean {
+    return true;
+  }
+
+  /** Requests still queued for a slot end with the connection (REFUSED_STREAM: never sent, safe to retry). */
+  protected override onEnded(err?: Error): void {
+    const refused = err ?? h2Error("ERR_HTTP2_SESSION_ERROR", "the connection ended before this request could be sent");
+    for (const p of this.pending.splice(0)) p.stream.onClosed(H2Error.REFUSED_STREAM, true, refused);
+  }
+
+  override close(cb?: () => void): void {
+    this.onEnded();
+    super.close(cb);
+  }
+
   protected extraSettings(): [number, number][] {
     return [[Setting.ENABLE_PUSH, 0]];
   }

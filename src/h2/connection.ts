@@ -56,6 +56,8 @@ export abstract class H2Connection extends EventEmitter implements FrameSink {
   protected ending = false;
   private headerBlockInProgress: HeaderBlock | undefined;
   protected readonly recentResets = new Set<number>();
+  /** Streams that were opened and have closed (bounded like recentResets): later HEADERS on them are STREAM_CLOSED. */
+  protected readonly recentClosed = new Set<number>();
 
   private connRecvWindow = DEFAULT_WINDOW;
   private connRecvTarget = DEFAULT_WINDOW;
@@ -107,6 +109,11 @@ export abstract class H2Connection extends EventEmitter implements FrameSink {
   /** Our SETTINGS have not been acknowledged yet. */
   get pendingSettingsAck(): boolean {
     return this.settingsTimer !== undefined;
+  }
+
+  /** A server may not send SETTINGS_ENABLE_PUSH 1 (6.5.2). */
+  protected get isClient(): boolean {
+    return false;
   }
 
   /** Streams open now. */
@@ -162,6 +169,7 @@ export abstract class H2Connection extends EventEmitter implements FrameSink {
     clearTimeout(this.lingerTimer);
     for (const stream of this.streams.values()) stream.onClosed(stream.rstCode ?? (err ? H2Error.INTERNAL_ERROR : H2Error.NO_ERROR), true, err);
     this.streams.clear();
+    this.onEnded(err);
     this.ready = [];
     for (const [, p] of this.pings) p.cb(Object.assign(new Error("the session was destroyed before the ping was answered"), { code: "ERR_HTTP2_PING_CANCEL" }), 0, Buffer.alloc(8));
     this.pings.clear();
@@ -225,7 +233,8 @@ export abstract class H2Connection extends EventEmitter implements FrameSink {
 
   /** @internal HEADERS go out at once (they are not flow-controlled); HPACK encodes in sending order */
   sendHeaders(stream: H2Stream, block: string[] | Buffer, endStream: boolean): void {
-    const bytes = Array.isArray(block) ? this.encoder.encode(block) : block;
+    // A cached block carries no table size update; one the peer is owed goes in front of it.
+    const bytes = Array.isArray(block) ? this.encoder.encode(block) : this.encoder.hasPendingSizeUpdate ? Buffer.concat([this.encoder.encode([]), block]) : block;
     this.push(headerFrames(stream.id, bytes, endStream, this.remoteSettings.maxFrameSize));
     if (endStream) {
       stream.endRequested = true;
@@ -464,7 +473,7 @@ export abstract class H2Connection extends EventEmitter implements FrameSink {
         this.encoder.setPeerMaxTableSize(value);
         break;
       case Setting.ENABLE_PUSH:
-        if (value > 1) throw new H2ProtocolError(H2Error.PROTOCOL_ERROR, `SETTINGS_ENABLE_PUSH ${value}`);
+        if (value > 1 || (value === 1 && this.isClient)) throw new H2ProtocolError(H2Error.PROTOCOL_ERROR, `SETTINGS_ENABLE_PUSH ${value}`);
         s.enablePush = value === 1;
         break;
       case Setting.MAX_CONCURRENT_STREAMS:
@@ -572,10 +581,15 @@ export abstract class H2Connection extends EventEmitter implements FrameSink {
   protected closeStream(stream: H2Stream, code: number, byPeer: boolean, error?: Error): void {
     if (stream.closed) return;
     this.streams.delete(stream.id);
+    this.recentClosed.add(stream.id);
+    if (this.recentClosed.size > RECENT_RESETS) this.recentClosed.delete(this.recentClosed.values().next().value!);
     stream.onClosed(code, byPeer && code !== H2Error.NO_ERROR, error);
     this.onStreamClosed(stream);
     if (this.closed) this.maybeFinish();
   }
+
+  /** The connection is over (destroyed): what never opened must end too. */
+  protected onEnded(_err?: Error): void {}
 
   /** A stream left the open set (the client starts a queued request). */
   protected onStreamClosed(_stream: H2Stream): void {}

@@ -154,7 +154,8 @@ const REQUEST_PSEUDO_OUT = new Set([":method", ":path", ":scheme", ":authority"]
 /** Request headers from a node-style object to a flat list, pseudo-headers first (8.3.1). */
 export function outgoingRequestFields(headers: Record<string, unknown>): string[] {
   const pseudo: string[] = [];
-  const rest: Record<string, unknown> = {};
+  // Null prototype: metadata keys such as "__proto__" must stay ordinary keys.
+  const rest: Record<string, unknown> = Object.create(null);
   for (const key of Object.keys(headers)) {
     const value = headers[key];
     if (value === undefined || value === null) continue;

@@ -79,7 +79,9 @@ export class H2ServerSession extends H2Connection {
     if (existing !== undefined) return this.onTrailers(existing, block, decoded);
     if (id <= this.highestId) {
       if (this.recentResets.has(id)) return;
-      throw new H2ProtocolError(H2Error.STREAM_CLOSED, `HEADERS on closed stream ${id}`);
+      // 5.1: a stream that ended is closed; 5.1.1: an id below one already used that never opened is a PROTOCOL_ERROR.
+      if (this.recentClosed.has(id)) throw new H2ProtocolError(H2Error.STREAM_CLOSED, `HEADERS on closed stream ${id}`);
+      throw new H2ProtocolError(H2Error.PROTOCOL_ERROR, `stream ${id} is lower than stream ${this.highestId}, already opened`);
     }
     if ((id & 1) === 0) throw new H2ProtocolError(H2Error.PROTOCOL_ERROR, `client stream ${id} has an even identifier`);
     this.highestId = id;

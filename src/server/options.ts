@@ -43,7 +43,7 @@ export interface ServerOptions {
   maxFrameSize?: number;
   /**
    * The HTTP/2 engine: "switchboard" (our own, src/h2) or "node" (node:http2). The default is
-   * the SWITCHBOARD_TRANSPORT environment variable when it names one, else "node".
+   * the SWITCHBOARD_TRANSPORT environment variable when it names one, else "switchboard".
    */
   transport?: Transport;
   /** Caps every call's deadline, whether or not the client sent one. */

@@ -20,6 +20,7 @@ const DOCS = [
   "docs/errors.md",
   "docs/events.md",
   "docs/execution.md",
+  "docs/h2.md",
   "docs/health-reflection.md",
   "docs/jsonrpc.md",
   "docs/performance.md",

@@ -245,11 +245,12 @@ export class FrameSocket {
   private readonly ended = new Set<number>();
 
   /**
-   * The last GOAWAY received: a graceful close may send two (RFC 9113 6.8, last-stream-id
-   * 2^31-1 first, then the real one), and the last one says which streams were processed.
+   * The first error GOAWAY received, else the last one: a graceful close may send two (RFC 9113
+   * 6.8, last-stream-id 2^31-1 first, then the real one), and the last says which streams ran.
    */
   get goaway(): GoAway | undefined {
-    return this.goaways[this.goaways.length - 1];
+    // The first error GOAWAY says why the connection ended; without one, the last graceful one.
+    return this.goaways.find((g) => g.code !== 0) ?? this.goaways[this.goaways.length - 1];
   }
 
   /** The value of `name` in the last header block of the stream (trailers, or the only block). */
