@@ -15,6 +15,8 @@ import { HpackDecoder, HpackEncoder, HpackError, type DecodedBlock } from "./hpa
 import { H2ProtocolError, type H2SessionOptions, type PeerSettings } from "./options.js";
 import { FrameReader, type FrameSink } from "./reader.js";
 import type { H2Stream } from "./stream.js";
+import { TokenBucket } from "../token-bucket.js";
+import { RecentIds } from "./recent-ids.js";
 
 /** Control frames a peer that does not read may make us queue before we give up on it. */
 const MAX_QUEUED_CONTROL_BYTES = 1024 * 1024;
@@ -55,9 +57,7 @@ export abstract class H2Connection extends EventEmitter implements FrameSink {
   /** An error GOAWAY went out: no more input is read. */
   protected ending = false;
   private headerBlockInProgress: HeaderBlock | undefined;
-  protected readonly recentResets = new Set<number>();
-  /** Streams that were opened and have closed (bounded like recentResets): later HEADERS on them are STREAM_CLOSED. */
-  protected readonly recentClosed = new Set<number>();
+  protected readonly recentResets = new RecentIds(RECENT_RESETS);
 
   private connRecvWindow = DEFAULT_WINDOW;
   private connRecvTarget = DEFAULT_WINDOW;
@@ -71,8 +71,7 @@ export abstract class H2Connection extends EventEmitter implements FrameSink {
   private ready: H2Stream[] = [];
 
   private readonly pings = new Map<string, { cb: PingCallback; at: number }>();
-  private floodTokens: number;
-  private floodRefillAt = performance.now();
+  private readonly flood: TokenBucket;
   private idleTimer: NodeJS.Timeout | undefined;
   private lingerTimer: NodeJS.Timeout | undefined;
 
@@ -90,7 +89,7 @@ export abstract class H2Connection extends EventEmitter implements FrameSink {
     this.alpnProtocol = this.encrypted ? tls.alpnProtocol || undefined : "h2c";
     this.reader = new FrameReader(this, o.maxFrameSize);
     this.decoder = new HpackDecoder({ maxHeaderListSize: o.maxHeaderListSize * 2 + 4096, maxFields: o.maxHeaderListPairs });
-    this.floodTokens = o.floodBurst;
+    this.flood = new TokenBucket(o.floodBurst, o.floodRatePerSecond);
     socket.on("data", (chunk: Buffer) => this.onSocketData(chunk));
     socket.on("error", (err: Error) => this.destroy(err));
     socket.on("close", () => this.destroy());
@@ -578,11 +577,12 @@ export abstract class H2Connection extends EventEmitter implements FrameSink {
     if (stream.remoteEnded) this.closeStream(stream, H2Error.NO_ERROR, false);
   }
 
+  /** @internal a stream's 'close' event has been emitted */
+  closeEmitted(_stream: H2Stream): void {}
+
   protected closeStream(stream: H2Stream, code: number, byPeer: boolean, error?: Error): void {
     if (stream.closed) return;
     this.streams.delete(stream.id);
-    this.recentClosed.add(stream.id);
-    if (this.recentClosed.size > RECENT_RESETS) this.recentClosed.delete(this.recentClosed.values().next().value!);
     stream.onClosed(code, byPeer && code !== H2Error.NO_ERROR, error);
     this.onStreamClosed(stream);
     if (this.closed) this.maybeFinish();
@@ -601,7 +601,6 @@ export abstract class H2Connection extends EventEmitter implements FrameSink {
 
   private rememberReset(id: number): void {
     this.recentResets.add(id);
-    if (this.recentResets.size > RECENT_RESETS) this.recentResets.delete(this.recentResets.values().next().value!);
   }
 
   /** A connection error (5.4.1): GOAWAY with `code`, then the connection ends. */
@@ -785,10 +784,7 @@ export abstract class H2Connection extends EventEmitter implements FrameSink {
 
   /** Frames that cost us work without moving a call forward share one budget (CVE-2019-9512/9515/9518). */
   protected spendFloodToken(): void {
-    const now = performance.now();
-    this.floodTokens = Math.min(this.o.floodBurst, this.floodTokens + ((now - this.floodRefillAt) / 1000) * this.o.floodRatePerSecond);
-    this.floodRefillAt = now;
-    if (--this.floodTokens < 0) throw new H2ProtocolError(H2Error.ENHANCE_YOUR_CALM, "flood of control frames");
+    if (!this.flood.take()) throw new H2ProtocolError(H2Error.ENHANCE_YOUR_CALM, "flood of control frames");
   }
 }
 

@@ -10,10 +10,13 @@ import { goawayFrame } from "./frames.js";
 import type { DecodedBlock } from "./hpack/index.js";
 import { H2ProtocolError, type H2SessionOptions } from "./options.js";
 import { H2ServerStream } from "./server-stream.js";
+import { TokenBucket } from "../token-bucket.js";
 import type { H2Stream } from "./stream.js";
 
 /** How long the first (2^31-1) GOAWAY of a graceful close waits for the PING that ends phase one. */
 const GOAWAY_PHASE_MS = 1000;
+/** Skipped id ranges remembered per connection. */
+const MAX_GAPS = 64;
 
 export class H2ServerSession extends H2Connection {
   private prefaceSeen = 0;
@@ -21,12 +24,17 @@ export class H2ServerSession extends H2Connection {
   private highestId = 0;
   /** Streams opened whose 'close' event has not been emitted yet. */
   private liveStreams = 0;
-  private resetTokens: number;
-  private resetRefillAt = performance.now();
+  /**
+   * Ranges [from, to] of client ids skipped over (5.1.1: they can never open), the newest
+   * last. Every other id up to highestId was opened, so this is how a closed stream is told
+   * from one that never existed without remembering each closed id. Clients rarely skip.
+   */
+  private readonly gaps: number[] = [];
+  private readonly resets: TokenBucket;
 
   constructor(socket: Duplex, o: H2SessionOptions) {
     super(socket, o);
-    this.resetTokens = o.resetBurst;
+    this.resets = new TokenBucket(o.resetBurst, o.resetRatePerSecond);
     // 3.4: the server's preface is its SETTINGS, sent without waiting for the client's.
     this.sendSettings();
   }
@@ -80,10 +88,11 @@ export class H2ServerSession extends H2Connection {
     if (id <= this.highestId) {
       if (this.recentResets.has(id)) return;
       // 5.1: a stream that ended is closed; 5.1.1: an id below one already used that never opened is a PROTOCOL_ERROR.
-      if (this.recentClosed.has(id)) throw new H2ProtocolError(H2Error.STREAM_CLOSED, `HEADERS on closed stream ${id}`);
+      if (!this.skipped(id)) throw new H2ProtocolError(H2Error.STREAM_CLOSED, `HEADERS on closed stream ${id}`);
       throw new H2ProtocolError(H2Error.PROTOCOL_ERROR, `stream ${id} is lower than stream ${this.highestId}, already opened`);
     }
     if ((id & 1) === 0) throw new H2ProtocolError(H2Error.PROTOCOL_ERROR, `client stream ${id} has an even identifier`);
+    if (id > this.highestId + 2 || (this.highestId === 0 && id > 1)) this.rememberGap(this.highestId === 0 ? 1 : this.highestId + 2, id - 2);
     this.highestId = id;
     // 6.8: not processed after our GOAWAY; the reset tells the client at once that it may retry.
     if (this.goawaySent && id > this.goawayLastId) return this.sendRst(id, H2Error.REFUSED_STREAM, true);
@@ -94,14 +103,12 @@ export class H2ServerSession extends H2Connection {
     if (decoded.tooLarge) return this.sendRst(id, H2Error.ENHANCE_YOUR_CALM, true);
     const checked = requestFields(decoded.fields);
     if (typeof checked === "string") {
-      this.emit("frameError", 0x1, H2Error.PROTOCOL_ERROR, id, checked);
       return this.sendRst(id, H2Error.PROTOCOL_ERROR, true);
     }
     const stream = new H2ServerStream(id, this, this.o.initialWindowSize, this.remoteSettings.initialWindowSize);
     stream.contentLength = checked.contentLength;
     this.addStream(stream);
     this.liveStreams++;
-    stream.once("close", () => this.liveStreams--);
     this.lastProcessedId = id;
     this.emit("stream", stream, checked.headers, block.endStream ? Flag.END_STREAM | Flag.END_HEADERS : Flag.END_HEADERS, decoded.fields);
     if (!block.endStream || stream.closed) return;
@@ -121,12 +128,25 @@ export class H2ServerSession extends H2Connection {
     this.remoteEnd(stream);
   }
 
+  private rememberGap(from: number, to: number): void {
+    this.gaps.push(from, to);
+    // Bounded: a client skipping ids on purpose only makes the oldest gaps read as closed streams (also a connection error).
+    if (this.gaps.length > 2 * MAX_GAPS) this.gaps.splice(0, 2);
+  }
+
+  private skipped(id: number): boolean {
+    for (let i = 0; i < this.gaps.length; i += 2) if (id >= this.gaps[i]! && id <= this.gaps[i + 1]!) return true;
+    return false;
+  }
+
+  /** The application heard the stream's 'close': it no longer counts against the limit. */
+  override closeEmitted(): void {
+    this.liveStreams--;
+  }
+
   /** Counted as it is read, not when the application hears of it: a burst of HEADERS+RST pairs in one read must not open more streams than the budget allows. */
   protected override onPeerReset(stream: H2Stream): void {
     if (stream.localEnded) return;
-    const now = performance.now();
-    this.resetTokens = Math.min(this.o.resetBurst, this.resetTokens + ((now - this.resetRefillAt) / 1000) * this.o.resetRatePerSecond);
-    this.resetRefillAt = now;
-    if (--this.resetTokens < 0) throw new H2ProtocolError(H2Error.ENHANCE_YOUR_CALM, "too_many_resets");
+    if (!this.resets.take()) throw new H2ProtocolError(H2Error.ENHANCE_YOUR_CALM, "too_many_resets");
   }
 }

@@ -36,7 +36,8 @@ export function createSecureH2Server(tlsOptions: tls.TlsOptions, options: H2Serv
 
 function startSession(server: net.Server, socket: Duplex, o: H2SessionOptions): H2ServerSession {
   const session = new H2ServerSession(socket, o);
-  session.on("stream", (...args: unknown[]) => server.emit("stream", ...args));
+  // Fixed arguments, not a rest array: this runs once per request.
+  session.on("stream", (stream: unknown, headers: unknown, flags: unknown, raw: unknown) => server.emit("stream", stream, headers, flags, raw));
   session.on("error", (err: Error) => server.emit("sessionError", err, session));
   session.on("connectionError", (err: Error) => server.emit("sessionError", err, session));
   server.emit("session", session);

@@ -158,8 +158,8 @@ export abstract class H2Stream extends EventEmitter {
   }
 
   private deliver(chunk: Buffer): void {
-    // Nobody reads a stream that was answered early: its bytes are dropped, not held.
-    if (this.listenerCount("data") > 0) this.emit("data", chunk);
+    // Nobody reads a stream that was answered early: with no listener its bytes are dropped, not held.
+    this.emit("data", chunk);
     this.session.consumed(this, chunk.length);
   }
 
@@ -206,6 +206,7 @@ function emitClose(stream: H2Stream, aborted: boolean, error: Error | undefined)
   if (aborted) stream.emit("aborted");
   if (error && stream.listenerCount("error") > 0) stream.emit("error", error);
   stream.emit("close");
+  stream.session.closeEmitted(stream);
 }
 
 /** An error with a node-style `code` property. */

@@ -1,6 +1,7 @@
 import { constants } from "node:http2";
 import type { SessionLike } from "../grpc/transport.js";
 import { probeSession, type KeepaliveState } from "../http2/keepalive.js";
+import { TokenBucket } from "../token-bucket.js";
 
 /** Per-connection protections, from ServerOptions (all times in milliseconds). */
 export interface GuardOptions {
@@ -19,6 +20,8 @@ export interface GuardOptions {
   /** Client stream resets tolerated in a burst, then at `resetRatePerSecond` (rapid reset, CVE-2023-44487). */
   resetBurst: number;
   resetRatePerSecond: number;
+  /** Whether the guard budgets resets (node:http2); our engine does it while reading frames. */
+  countResets: boolean;
 }
 
 /** Pings without calls are held to this interval when they are not permitted outright (grpc-go). */
@@ -41,8 +44,7 @@ export class ConnectionGuard {
   private calls = 0;
   private lastPingAt = -Infinity;
   private pingStrikes = 0;
-  private resetTokens: number;
-  private resetRefillAt = performance.now();
+  private resets: TokenBucket | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private closing = false;
@@ -66,7 +68,8 @@ export class ConnectionGuard {
     private readonly keepalive?: KeepaliveState,
   ) {
     guards.set(session, this);
-    this.resetTokens = o.resetBurst;
+    // Our engine budgets resets itself, as it reads them; counting them here again would double the cost.
+    if (o.countResets) this.resets = new TokenBucket(o.resetBurst, o.resetRatePerSecond);
     session.on("ping", () => this.onPing());
     session.once("close", () => this.release());
     this.armIdle();
@@ -115,10 +118,7 @@ export class ConnectionGuard {
   }
 
   private onClientReset(): void {
-    const now = performance.now();
-    this.resetTokens = Math.min(this.o.resetBurst, this.resetTokens + ((now - this.resetRefillAt) / 1000) * this.o.resetRatePerSecond);
-    this.resetRefillAt = now;
-    if (--this.resetTokens < 0) this.abandon(constants.NGHTTP2_ENHANCE_YOUR_CALM, "too_many_resets");
+    if (this.resets && !this.resets.take()) this.abandon(constants.NGHTTP2_ENHANCE_YOUR_CALM, "too_many_resets");
   }
 
   private armIdle(): void {

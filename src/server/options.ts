@@ -160,6 +160,7 @@ export interface ResolvedServerOptions {
 /** Fills in defaults. */
 export function resolveOptions(options: ServerOptions): ResolvedServerOptions {
   const o = options.grpcOptions ? fromGrpcChannelArgs(options.grpcOptions, options) : options;
+  const transport = transportOf(options.transport);
   return {
     maxReceiveMessageLength: o.maxReceiveMessageLength ?? 4 * 1024 * 1024,
     maxSendMessageLength: o.maxSendMessageLength ?? Number.MAX_SAFE_INTEGER,
@@ -173,7 +174,7 @@ export function resolveOptions(options: ServerOptions): ResolvedServerOptions {
     initialWindowSize: o.initialWindowSize,
     connectionWindowSize: o.connectionWindowSize,
     maxFrameSize: o.maxFrameSize,
-    transport: transportOf(options.transport),
+    transport,
     maxDeadlineMs: o.maxDeadlineMs,
     handshakeTimeoutMs: o.handshakeTimeoutMs ?? 20_000,
     codecs: codecMap([...defaultCodecs(), ...(options.codecs ?? [])]),
@@ -193,6 +194,7 @@ export function resolveOptions(options: ServerOptions): ResolvedServerOptions {
       maxConnectionAgeGraceMs: o.maxConnectionAgeGraceMs ?? Infinity,
       resetBurst: o.resetBurst ?? 200,
       resetRatePerSecond: o.resetRatePerSecond ?? 50,
+      countResets: transport === "node",
     },
   };
 }

@@ -117,15 +117,7 @@ export function huffmanDecode(buf: Uint8Array, start: number, end: number, out: 
     n += t >>> COUNT_SHIFT;
     state = t & 0xff;
   }
-  const endKind = END[state]!;
-  if (endKind !== END_OK) {
-    throw new HpackError(
-      endKind === END_TOO_LONG
-        ? "Huffman padding longer than 7 bits"
-        : "Huffman padding is not the most significant bits of EOS",
-      end - 1,
-    );
-  }
+  checkPadding(state, end);
   return n - outStart;
 }
 
@@ -139,16 +131,18 @@ export function huffmanDecodedLength(buf: Uint8Array, start: number, end: number
     n += t >>> COUNT_SHIFT;
     state = t & 0xff;
   }
-  const endKind = END[state]!;
-  if (endKind !== END_OK) {
-    throw new HpackError(
-      endKind === END_TOO_LONG
-        ? "Huffman padding longer than 7 bits"
-        : "Huffman padding is not the most significant bits of EOS",
-      end - 1,
-    );
-  }
+  checkPadding(state, end);
   return n;
+}
+
+/** 5.2: the string must end on a state the EOS prefix reaches in at most 7 bits. */
+function checkPadding(state: number, end: number): void {
+  const endKind = END[state]!;
+  if (endKind === END_OK) return;
+  throw new HpackError(
+    endKind === END_TOO_LONG ? "Huffman padding longer than 7 bits" : "Huffman padding is not the most significant bits of EOS",
+    end - 1,
+  );
 }
 
 const CODES = Int32Array.from(HUFFMAN_CODES.slice(0, 256));

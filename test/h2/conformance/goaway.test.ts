@@ -14,12 +14,22 @@ afterEach(async () => {
   server = undefined;
 });
 
+/** A fresh server and one connection to it, both cleaned up after the test. */
+async function connect(): Promise<{ s: ConformanceServer; c: H2Conn }> {
+  const s = (server = await startServer());
+  const c = await H2Conn.connect(s.port);
+  conns.push(c);
+  return { s, c };
+}
+
+/** Waits (up to 8 s) for the server to close the TCP connection. */
+async function closedSoon(c: H2Conn): Promise<void> {
+  await Promise.race([c.closed, new Promise((res) => setTimeout(res, 8000).unref())]);
+}
+
 describe("graceful shutdown (9113 6.8)", () => {
   it("stop(grace) with a call in flight -> GOAWAY NO_ERROR, the call completes, later streams are not processed, then TCP closed (9113 6.8)", T, async () => {
-    server = await startServer();
-    const s = server;
-    const c = await H2Conn.connect(s.port);
-    conns.push(c);
+    const { s, c } = await connect();
     const held = c.startCall(M.hold, "in-flight");
     assert.ok(await c.waitFor(() => s.held === 1), "the call never reached the handler");
     const stopped = s.stop(10_000);
@@ -35,7 +45,7 @@ describe("graceful shutdown (9113 6.8)", () => {
     s.release();
     const r = await c.response(held);
     assert.equal(r.grpcStatus, "0", `the in-flight call must complete: ${c.describe()}`);
-    await Promise.race([c.closed, new Promise((res) => setTimeout(res, 8000).unref())]);
+    await closedSoon(c);
     assert.ok(c.isClosed, `the server did not close the connection after the last call: ${c.describe()}`);
     await stopped;
     const goaways = c.goaways;
@@ -46,12 +56,10 @@ describe("graceful shutdown (9113 6.8)", () => {
   });
 
   it("stop() on an idle connection -> GOAWAY NO_ERROR and TCP closed (9113 6.8)", T, async () => {
-    server = await startServer();
-    const c = await H2Conn.connect(server.port);
-    conns.push(c);
+    const { s, c } = await connect();
     await c.expectCallOk();
-    const stopped = server.stop(5000);
-    await Promise.race([c.closed, new Promise((res) => setTimeout(res, 8000).unref())]);
+    const stopped = s.stop(5000);
+    await closedSoon(c);
     assert.ok(c.isClosed, `connection not closed: ${c.describe()}`);
     await stopped;
     assert.ok(c.goaways.length >= 1, `no GOAWAY before close: ${c.describe()}`);
@@ -60,10 +68,7 @@ describe("graceful shutdown (9113 6.8)", () => {
   });
 
   it("a client GOAWAY NO_ERROR lets the in-flight call finish (9113 6.8)", T, async () => {
-    server = await startServer();
-    const s = server;
-    const c = await H2Conn.connect(s.port);
-    conns.push(c);
+    const { s, c } = await connect();
     const held = c.startCall(M.hold, "in-flight");
     assert.ok(await c.waitFor(() => s.held === 1), "the call never reached the handler");
     // The client never accepts pushes, so its last-stream-id is 0.
