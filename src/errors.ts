@@ -46,6 +46,13 @@ export const ErrorCode = {
   RPYC_AUTH: "ERR_SB_RPYC_AUTH",
   /** Registry: no server of that service name was found. */
   RPYC_DISCOVERY: "ERR_SB_RPYC_DISCOVERY",
+  // scale-out (src/etcd, src/cluster, resolvers)
+  /** etcd could not be reached, or answered an operation with an error. */
+  ETCD: "ERR_SB_ETCD",
+  /** A resolved target has no address right now (nothing registered, or every address failed). */
+  NO_ADDRESSES: "ERR_SB_NO_ADDRESSES",
+  /** A worker process of a cluster could not start or kept crashing. */
+  CLUSTER: "ERR_SB_CLUSTER",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
