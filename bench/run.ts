@@ -32,6 +32,7 @@ import {
 import { median } from "./lib/stats.js";
 import { jsonrpcScenarios } from "./jsonrpc/scenarios.js";
 import { rpycScenarios } from "./rpyc/scenarios.js";
+import { clusterScenarios } from "./cluster/scenarios.js";
 import {
   CLIENT_STREAM_COUNT,
   CLIENT_STREAM_SIZE,
@@ -495,6 +496,7 @@ const SCENARIOS: { name: string; run: () => Promise<void> }[] = [
   { name: "held-streams", run: () => runMemory("held-streams") },
   ...jsonrpcScenarios({ quick: QUICK, tmp, log, out, record, bodyFile }),
   ...rpycScenarios({ quick: QUICK, log, out, record }),
+  ...clusterScenarios({ quick: QUICK, log, out, record, bodyFile }),
 ];
 
 interface Target {

@@ -47,8 +47,10 @@ export const ErrorCode = {
   /** Registry: no server of that service name was found. */
   RPYC_DISCOVERY: "ERR_SB_RPYC_DISCOVERY",
   // scale-out (src/etcd, src/cluster, resolvers)
-  /** etcd could not be reached, or answered an operation with an error. */
-  ETCD: "ERR_SB_ETCD",
+  /** No etcd endpoint answered (all down, unreachable or timed out). */
+  ETCD_UNAVAILABLE: "ERR_SB_ETCD_UNAVAILABLE",
+  /** etcd refused the request (e.g. "etcdserver: requested lease not found"). */
+  ETCD_REQUEST: "ERR_SB_ETCD_REQUEST",
   /** A resolved target has no address right now (nothing registered, or every address failed). */
   NO_ADDRESSES: "ERR_SB_NO_ADDRESSES",
   /** A worker process of a cluster could not start or kept crashing. */

@@ -109,5 +109,21 @@ export { ServerReflection as ServerReflectionV1Alpha } from "./gen/grpc/reflecti
 export { WorkerPool, type WorkerFunctionName } from "./execution/worker-pool.js";
 export type { WorkerPoolOptions, WorkerPoolStats } from "./execution/options.js";
 export type { WorkerContext, WorkerStreamFunction, WorkerUnaryFunction } from "./execution/context.js";
+export {
+  Cluster,
+  isWorker,
+  serveWorkers,
+  type ClusterEvents,
+  type PortSharing,
+  type RestartPolicy,
+  type RestartReason,
+  type ServeWorkersOptions,
+  type WorkerInfo,
+  type WorkerServing,
+  type WorkerStart,
+  type WorkerState,
+  type WorkerStatus,
+} from "./cluster/index.js";
+export * from "./etcd/index.js";
 // The tinyrpc-style JSON-RPC front (RPCServer, RPCClient, RPCDispatcher, JSONRPCProtocol, ...).
 export * from "./jsonrpc/index.js";

@@ -3,6 +3,7 @@
 // It lives in src/ (not examples/) because the published package ships the CLI, and with it
 // this server, compiled in dist/; examples/helloworld/serve.ts re-exports it.
 import { addReflection, gracefulExit, HealthService, Server, type ServiceImpl } from "../index.js";
+import { serveWorkers, type WorkerInfo, type WorkerServing } from "../cluster/index.js";
 import { Greeter } from "../gen/helloworld/helloworld_pb.js";
 
 /** Greeter implementation with context-style handlers. */
@@ -20,6 +21,8 @@ export interface ExampleServerOptions {
   host?: string;
   /** Default 50051; 0 picks a free port. */
   port?: number;
+  /** Bind with SO_REUSEPORT (cluster workers on Node >= 22.12). */
+  reusePort?: boolean;
 }
 
 export interface ExampleServer {
@@ -40,8 +43,12 @@ export async function startExampleServer(options: ExampleServerOptions = {}): Pr
   const health = new HealthService([[Greeter, []]]);
   health.register(server);
   addReflection(server);
-  const port = await server.addInsecurePort(`${host}:${options.port ?? 50051}`);
-  server.start();
+  let port: number;
+  if (options.reusePort) port = await server.start(host, options.port ?? 50051, { reusePort: true });
+  else {
+    port = await server.addInsecurePort(`${host}:${options.port ?? 50051}`);
+    server.start();
+  }
   return { server, health, host, port };
 }
 
@@ -54,5 +61,29 @@ export async function runExampleServer(options: ExampleServerOptions = {}, out: 
   const remove = gracefulExit([server], { graceMs: 5000, onStopped: () => out("stopped") });
   out(`Greeter listening on ${host}:${port}`);
   await server.waitForTermination();
+  remove();
+}
+
+/** The cluster worker's start(): the example server on the port the primary gives it. */
+export async function startExampleWorker(info: WorkerInfo): Promise<WorkerServing> {
+  const { server, health, port } = await startExampleServer({ host: info.host, port: info.port, reusePort: info.reusePort });
+  return { stop: (graceMs) => server.stop(graceMs), health, port };
+}
+
+/**
+ * runExampleServer in `workers` processes on one port (switchboard serve --workers N): prints
+ * `Greeter listening on host:port` once, and on SIGINT/SIGTERM drains every worker (5 s grace)
+ * and prints `stopped`; a second signal exits at once. Lifecycle lines go to `log`.
+ */
+export async function runExampleCluster(
+  options: ExampleServerOptions & { workers: number },
+  out: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+  log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+): Promise<void> {
+  const host = options.host ?? "127.0.0.1";
+  const cluster = await serveWorkers({ module: import.meta.url, export: "startExampleWorker", workers: options.workers, host, port: options.port ?? 50051, log });
+  const remove = gracefulExit([cluster], { graceMs: 5000, onStopped: () => out("stopped") });
+  out(`Greeter listening on ${host}:${cluster.port}`);
+  await cluster.waitForTermination();
   remove();
 }

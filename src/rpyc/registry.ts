@@ -13,3 +13,4 @@ export {
   type UDPRegistryClientOptions,
 } from "./registry/client.js";
 export { AutoRegistrar, type AutoRegistrarOptions } from "./registry/auto.js";
+export { EtcdRegistryClient, type EtcdRegistryClientOptions } from "./registry/etcd.js";

@@ -25,6 +25,7 @@ const DOCS = [
   "docs/jsonrpc.md",
   "docs/performance.md",
   "docs/rpyc.md",
+  "docs/scale-out.md",
   "docs/sros.md",
 ];
 
