@@ -43,7 +43,9 @@ export type { ServerErrorContext, ServerErrorHook, ServerErrorSource, ServerOpti
 export type { Transport } from "./grpc/transport.js";
 export { fromGrpcChannelArgs, type GrpcChannelArgs } from "./server/grpc-options.js";
 export { ServerCredentials, type KeyCertPair } from "./server/credentials.js";
-export { Channel, type ChannelOptions, type ChannelState } from "./client/channel.js";
+export { Channel, type ChannelOptions, type ChannelState, type ServiceConfig } from "./client/channel.js";
+export type { LoadBalancingPolicy } from "./client/load-balancer.js";
+export { parseTargetUri, registerResolver, type ResolvedAddress, type Resolver, type ResolverFactory, type ResolverListener, type TargetUri } from "./client/resolver.js";
 export { ChannelCredentials, type ChannelTls } from "./client/credentials.js";
 export { ClientCall, type CallOptions, type ClientMethod } from "./client/client-call.js";
 export {

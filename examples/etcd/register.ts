@@ -5,8 +5,7 @@
 //   services/helloworld.Greeter/127.0.0.1:<port>
 //   {"Op":0,"Addr":"127.0.0.1:<port>","Metadata":{"zone":"local"}}
 // which grpc-go's etcd resolver reads as well. Ctrl-C revokes the lease: the record vanishes.
-import { Server } from "switchboard";
-import { EtcdClient, etcdResolver, registerWithEtcd } from "../../src/etcd/index.js";
+import { EtcdClient, etcdResolver, registerWithEtcd, Server } from "switchboard";
 import { Greeter } from "../gen/helloworld/helloworld_pb.js";
 
 const etcd = new EtcdClient({ endpoints: [process.env["ETCD"] ?? "http://127.0.0.1:2379"] });

@@ -5,6 +5,8 @@
 import { addReflection, gracefulExit, HealthService, Server, type ServiceImpl } from "../index.js";
 import { serveWorkers, type WorkerInfo, type WorkerServing } from "../cluster/index.js";
 import { Greeter } from "../gen/helloworld/helloworld_pb.js";
+import { registerWithEtcd } from "../etcd/register.js";
+import type { DescService } from "@bufbuild/protobuf";
 
 /** Greeter implementation with context-style handlers. */
 export const greeter: ServiceImpl<typeof Greeter> = {
@@ -23,6 +25,37 @@ export interface ExampleServerOptions {
   port?: number;
   /** Bind with SO_REUSEPORT (cluster workers on Node >= 22.12). */
   reusePort?: boolean;
+  /** Register every served service in etcd (switchboard serve --etcd). */
+  etcd?: EtcdServeOptions;
+}
+
+export interface EtcdServeOptions {
+  endpoints: readonly string[];
+  /** Default host:port as bound. */
+  advertise?: string;
+  /** Default "services/". */
+  prefix?: string;
+}
+
+/**
+ * Registers the served services in etcd and returns a stop function that revokes the lease
+ * (records gone at once); failures are logged and retried by the registration itself.
+ */
+function registerExample(services: readonly DescService[], host: string, port: number, etcd: EtcdServeOptions, log: (line: string) => void): () => Promise<void> {
+  const advertise = etcd.advertise ?? `${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const registration = registerWithEtcd(
+    { services },
+    {
+      etcd: etcd.endpoints,
+      advertise,
+      prefix: etcd.prefix ?? "services/",
+      logger: { warn: (msg: string) => log(`etcd: ${msg}`), error: (msg: string) => log(`etcd: ${msg}`) },
+    },
+  );
+  void registration.ready.then((ok) => {
+    if (ok) log(`registered ${registration.targets.length} services in etcd as ${advertise}`);
+  });
+  return () => registration.stop();
 }
 
 export interface ExampleServer {
@@ -56,9 +89,16 @@ export async function startExampleServer(options: ExampleServerOptions = {}): Pr
  * Runs the example server until SIGINT/SIGTERM: prints `Greeter listening on host:port`, stops
  * gracefully on the first signal (5 s grace) and prints `stopped`; a second signal exits at once.
  */
-export async function runExampleServer(options: ExampleServerOptions = {}, out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<void> {
+export async function runExampleServer(
+  options: ExampleServerOptions = {},
+  out: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+  log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+): Promise<void> {
   const { server, host, port } = await startExampleServer(options);
-  const remove = gracefulExit([server], { graceMs: 5000, onStopped: () => out("stopped") });
+  const unregister = options.etcd ? registerExample(server.services, host, port, options.etcd, log) : undefined;
+  // Out of etcd first (clients move away), then drain.
+  const stoppable = { stop: async (graceMs: number) => (await unregister?.(), server.stop(graceMs)) };
+  const remove = gracefulExit([stoppable], { graceMs: 5000, onStopped: () => out("stopped") });
   out(`Greeter listening on ${host}:${port}`);
   await server.waitForTermination();
   remove();
@@ -82,8 +122,20 @@ export async function runExampleCluster(
 ): Promise<void> {
   const host = options.host ?? "127.0.0.1";
   const cluster = await serveWorkers({ module: import.meta.url, export: "startExampleWorker", workers: options.workers, host, port: options.port ?? 50051, log });
-  const remove = gracefulExit([cluster], { graceMs: 5000, onStopped: () => out("stopped") });
+  // The primary registers once for all workers: one lease, revoked before the workers drain.
+  const unregister = options.etcd ? registerExample(exampleServices(), host, cluster.port, options.etcd, log) : undefined;
+  const stoppable = { stop: async (graceMs: number) => (await unregister?.(), cluster.stop(graceMs)) };
+  const remove = gracefulExit([stoppable], { graceMs: 5000, onStopped: () => out("stopped") });
   out(`Greeter listening on ${host}:${cluster.port}`);
   await cluster.waitForTermination();
   remove();
+}
+
+/** The services every example worker serves, without starting a server (the primary registers them). */
+function exampleServices(): readonly DescService[] {
+  const server = new Server();
+  server.addService(Greeter, greeter);
+  new HealthService([[Greeter, []]]).register(server);
+  addReflection(server);
+  return server.services;
 }

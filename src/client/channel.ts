@@ -1,17 +1,16 @@
-import * as http2 from "node:http2";
-import * as net from "node:net";
-import * as tls from "node:tls";
 import type { Duplex } from "node:stream";
 import type { Codec } from "../codec/codec.js";
 import type { Encoding } from "../codec/compression.js";
 import { ErrorCode, SwitchboardError } from "../errors.js";
 import { checkStatusDetailsCodec, type StatusDetailsCodec } from "../grpc/status-details.js";
 import { EventBus } from "../events.js";
-import { connectH2 } from "../h2/index.js";
 import { defaultTransport, type ClientSessionLike, type Transport } from "../grpc/transport.js";
-import { keepAlive, sentHeadersOrData } from "../http2/keepalive.js";
 import { Code, RpcError } from "../status.js";
-import { ChannelCredentials, tlsConnectOptions } from "./credentials.js";
+import { ChannelCredentials } from "./credentials.js";
+import { createLoadBalancer, type LoadBalancer, type LoadBalancingPolicy } from "./load-balancer.js";
+import type { ResolvedAddress, Resolver, ResolverFactory } from "./resolver.js";
+import { Subchannel, type SubchannelContext } from "./subchannel.js";
+import { addressKey, parseChannelTarget, type ChannelTarget } from "./target.js";
 import type { ClientEvents } from "./events.js";
 import type { ClientInterceptor } from "./interceptors.js";
 
@@ -63,26 +62,47 @@ export interface ChannelOptions {
    * bytes stay in `err.statusDetailsBin`).
    */
   statusDetailsCodec?: StatusDetailsCodec | null;
+  /**
+   * How calls are spread over the target's addresses (grpc-js `grpc.lb_policy_name`):
+   * "pick_first" (default) uses the first address that connects; "round_robin" connects to
+   * all and rotates calls over the ready ones.
+   */
+  loadBalancingPolicy?: LoadBalancingPolicy;
+  /**
+   * The parts of a gRPC service config the channel uses (grpc-js `grpc.service_config`):
+   * `loadBalancingConfig` (first known policy wins; `loadBalancingPolicy` wins over it) and
+   * `healthCheckConfig` (same as `healthCheck`).
+   */
+  serviceConfig?: ServiceConfig;
+  /**
+   * Client-side health checking (gRPC A17): each connection watches grpc.health.v1.Health for
+   * `serviceName` and takes calls only while it is SERVING. A server without the health service
+   * counts as serving.
+   */
+  healthCheck?: { serviceName: string };
+  /** Resolvers for target schemes of this channel only (before the registerResolver registry). */
+  resolvers?: Readonly<Record<string, ResolverFactory>>;
+  /** Floor between two DNS resolutions of a dns: target (grpc-js `grpc.dns_min_time_between_resolutions_ms`, default 30 s). */
+  dnsMinTimeBetweenResolutionsMs?: number;
+}
+
+/** The part of a gRPC service config (doc/service_config.md) a channel reads. */
+export interface ServiceConfig {
+  loadBalancingConfig?: ReadonlyArray<Readonly<Record<string, unknown>>>;
+  healthCheckConfig?: { serviceName?: string };
 }
 
 /** Connectivity of a channel, as gRPC names it. */
 export type ChannelState = "idle" | "connecting" | "ready" | "transient_failure" | "shutdown";
 
-interface Target {
-  /** The URL node:http2 connects to (scheme + authority). */
-  url: string;
-  authority: string;
-  host?: string;
-  port?: number;
-  unixPath?: string;
-}
-
 const PACKAGE_VERSION = "0.1.0";
 
 /**
- * One multiplexed HTTP/2 connection to a server, shared by every call (grpclib
- * `Channel`). It connects lazily, reconnects with backoff after GOAWAY or a lost
- * connection, and can be closed or disposed with `await using`.
+ * A channel to a target (grpclib `Channel`, grpc-js `Channel`): the target's addresses
+ * (fixed, or from a resolver: dns:, or a scheme given to registerResolver), one subchannel
+ * (an HTTP/2 connection shared by every call) per address, and a load balancing policy that
+ * picks a subchannel for each call. It connects lazily, reconnects with backoff after
+ * GOAWAY or a lost connection, and can be closed or disposed with `await using`.
  *
  * Closing follows grpc-js `Channel.close()`, not grpclib's (which drops the connection
  * under running calls): new calls fail UNAVAILABLE at once, calls already running
@@ -97,24 +117,29 @@ export class Channel implements AsyncDisposable {
   readonly userAgent: string;
   readonly scheme: "http" | "https";
   readonly authority: string;
-  private readonly target: Target;
+  /** The load balancing policy in use. */
+  readonly loadBalancingPolicy: LoadBalancingPolicy;
+  private readonly target: ChannelTarget;
   private readonly credentials: ChannelCredentials;
-  private session: ClientSessionLike | undefined;
-  private connecting: Promise<ClientSessionLike> | undefined;
   private closed = false;
-  private failures = 0;
-  private nextAttemptAt = 0;
-  private lastError: RpcError | undefined;
-  /** Calls running per session: a session holds the process open only while it has some. */
-  private readonly callsOn = new WeakMap<ClientSessionLike, number>();
-  private readonly sessions = new Set<ClientSessionLike>();
-  /** Each session's transport: node:http2 lets go of it once the session is destroyed. */
-  private readonly transports = new WeakMap<ClientSessionLike, Duplex>();
-  /** Aborted by close(): ends a backoff wait at once instead of holding the process open. */
-  private readonly closing = new AbortController();
+  private readonly balancer: LoadBalancer;
+  /** Subchannels of the current address list, in the resolver's order. */
+  private subchannels: Subchannel[] = [];
+  /** Every subchannel with open connections, including ones removed by an update (draining). */
+  private readonly allSubchannels = new Set<Subchannel>();
+  private readonly subchannelOf = new WeakMap<ClientSessionLike, Subchannel>();
+  private resolver: Resolver | undefined;
+  /** The resolver has reported at least once (fixed targets: from the start). */
+  private resolved = false;
+  private resolveError: Error | undefined;
+  /** Wake-ups of getSession() calls waiting for a state change. */
+  private readonly waiters = new Set<() => void>();
+  private readonly subchannelContext: SubchannelContext;
 
   /**
-   * @param target `host:port`, `[v6]:port`, `unix:/path` or `unix:///path`
+   * @param target `host:port`, `[v6]:port`, `unix:/path`, `unix:///path`, `dns:[//authority/]host[:port]`,
+   *   `ipv4:a:p[,b:p]`, `ipv6:[a]:p[,[b]:p]`, or `scheme:endpoint` for a scheme given to registerResolver
+   *   (or ChannelOptions.resolvers).
    */
   constructor(target: string, options: ChannelOptions = {}) {
     this.credentials = options.credentials ?? ChannelCredentials.insecure();
@@ -127,155 +152,231 @@ export class Channel implements AsyncDisposable {
       keepaliveTimeoutMs: options.keepaliveTimeoutMs ?? 20_000,
       connectTimeoutMs: options.connectTimeoutMs ?? 20_000,
     };
+    const engine = options.transport ?? defaultTransport();
+    if (engine !== "switchboard" && engine !== "node") throw new SwitchboardError(ErrorCode.BAD_OPTION, `transport must be "switchboard" or "node", not ${JSON.stringify(engine)}`);
+    this.loadBalancingPolicy = lbPolicyFrom(options);
+    const healthServiceName = options.healthCheck?.serviceName ?? options.serviceConfig?.healthCheckConfig?.serviceName;
     this.scheme = this.credentials.secure ? "https" : "http";
-    this.target = parseTarget(target, this.scheme, this.credentials.tls?.serverNameOverride);
+    this.target = parseChannelTarget(target, {
+      ...(this.credentials.tls?.serverNameOverride !== undefined ? { override: this.credentials.tls.serverNameOverride } : {}),
+      ...(options.resolvers ? { resolvers: options.resolvers } : {}),
+      ...(options.dnsMinTimeBetweenResolutionsMs !== undefined ? { dnsMinTimeBetweenResolutionsMs: options.dnsMinTimeBetweenResolutionsMs } : {}),
+    });
     this.authority = this.target.authority;
     this.userAgent = `${options.userAgent ? options.userAgent + " " : ""}switchboard-node/${PACKAGE_VERSION}`;
+    this.balancer = createLoadBalancer(this.loadBalancingPolicy);
+    const channel = this;
+    this.subchannelContext = {
+      scheme: this.scheme,
+      authority: this.authority,
+      credentials: this.credentials,
+      servername: this.target.servername,
+      engine,
+      connectTimeoutMs: this.options.connectTimeoutMs,
+      keepaliveTimeMs: options.keepaliveTimeMs,
+      keepaliveTimeoutMs: this.options.keepaliveTimeoutMs,
+      keepaliveMaxPingsWithoutData: options.keepaliveMaxPingsWithoutData,
+      initialWindowSize: options.initialWindowSize,
+      connectionWindowSize: options.connectionWindowSize,
+      backoff: options.backoff,
+      createConnection: options.createConnection,
+      healthServiceName,
+      get closed() {
+        return channel.closed;
+      },
+      onChange: () => this.wakeAll(),
+      onConnectionLost: () => this.resolver?.refresh(),
+      adopt: (session, sub) => {
+        this.subchannelOf.set(session, sub);
+        this.allSubchannels.add(sub);
+      },
+      release: (sub) => {
+        // Kept while closed: asyncDispose may still be collecting its connections.
+        if (!this.closed) this.allSubchannels.delete(sub);
+      },
+    };
+    if (this.target.addresses) this.setAddresses(this.target.addresses);
   }
 
-  /** The current connectivity state. */
+  /** The current connectivity state (derived from the subchannels' states). */
   get state(): ChannelState {
     if (this.closed) return "shutdown";
-    if (this.session && !this.session.closed && !this.session.destroyed) return "ready";
+    const list = this.subchannels;
+    let connecting = false;
+    let failing = 0;
+    for (const sc of list) {
+      if (sc.pickable) return "ready";
+      const s = sc.state;
+      if (s === "connecting" || sc.healthPending) connecting = true;
+      else if (s === "transient_failure" || sc.unhealthy) failing++;
+    }
+    if (connecting) return "connecting";
     // A waitForReady call waiting out the backoff is no connection attempt yet.
-    if (this.lastError && Date.now() < this.nextAttemptAt) return "transient_failure";
-    return this.connecting ? "connecting" : "idle";
+    if (list.length > 0 && failing === list.length) return "transient_failure";
+    if (this.resolved && list.length === 0 && this.resolver) return "transient_failure";
+    if (!this.resolved && this.resolveError) return "transient_failure";
+    if (this.resolver && !this.resolved) return "connecting";
+    return "idle";
   }
 
-  /** Connects now instead of on the first call. */
-  async connect(): Promise<void> {
-    await this.getSession(true);
+  /** The addresses the channel balances over right now (`host:port` or `unix:/path`), in order. */
+  get addresses(): string[] {
+    return this.subchannels.map((sc) => sc.key);
   }
 
   /**
-   * A live session for a new call. While the channel is backing off after a failed
-   * attempt, calls fail fast with UNAVAILABLE unless `waitForReady` is set.
+   * Connects now instead of on the first call: resolves once a subchannel is ready, rejects
+   * (UNAVAILABLE) when the attempts it started (after waiting out a running backoff) all
+   * failed. Calls with waitForReady keep trying instead.
    */
-  async getSession(waitForReady = false): Promise<ClientSessionLike> {
-    if (this.closed) throw new RpcError(Code.UNAVAILABLE, "channel is closed");
-    const s = this.session;
-    if (s && !s.closed && !s.destroyed) return s;
-    if (this.connecting) return this.connecting;
-    const wait = this.nextAttemptAt - Date.now();
-    if (wait > 0 && !waitForReady) throw this.lastError ?? new RpcError(Code.UNAVAILABLE, "connection failed; backing off");
-    this.connecting = (async () => {
-      if (wait > 0) await sleepUnlessAborted(wait, this.closing.signal);
+  async connect(): Promise<void> {
+    let attempted = false;
+    for (;;) {
       if (this.closed) throw new RpcError(Code.UNAVAILABLE, "channel is closed");
-      return this.dial();
-    })();
-    try {
-      return await this.connecting;
-    } finally {
-      this.connecting = undefined;
+      this.startResolving();
+      if (this.pick()) return;
+      const err = this.failFastError();
+      if (err && attempted) throw err;
+      if (this.state === "connecting") attempted = true;
+      await this.changed(this.earliestBackoffEnd(), undefined);
     }
   }
 
-  private dial(): Promise<ClientSessionLike> {
-    const tls = this.credentials.tls;
-    const settings: http2.Settings = { enablePush: false };
-    if (this.options.initialWindowSize !== undefined) settings.initialWindowSize = this.options.initialWindowSize;
-    const connectOptions: http2.SecureClientSessionOptions = { settings, maxSessionMemory: 32 };
-    const open = this.options.createConnection ?? (() => this.openSocket());
-    // node:http2 calls this synchronously inside connect(); the transport is kept for shutDown().
-    let transport: Duplex | undefined;
-    connectOptions.createConnection = () => (transport = open());
-    const engine = this.options.transport ?? defaultTransport();
-    if (engine !== "switchboard" && engine !== "node") throw new SwitchboardError(ErrorCode.BAD_OPTION, `transport must be "switchboard" or "node", not ${JSON.stringify(engine)}`);
-    return new Promise((resolve, reject) => {
-      const session: ClientSessionLike =
-        engine === "switchboard"
-          ? connectH2((transport = open()), {
-              scheme: this.scheme,
-              authority: this.authority,
-              ...(this.options.initialWindowSize !== undefined ? { initialWindowSize: this.options.initialWindowSize } : {}),
-            })
-          : http2.connect(this.target.url, connectOptions);
-      if (transport) this.transports.set(session, transport);
-      this.sessions.add(session);
-      let settled = false;
-      const timer = setTimeout(() => fail(new Error(`connect timed out after ${this.options.connectTimeoutMs} ms`)), this.options.connectTimeoutMs);
-      const fail = (err: Error) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        session.destroy();
-        if (this.closed) {
-          // close() abandoned this attempt: that is no connection failure to back off from.
-          reject(new RpcError(Code.UNAVAILABLE, "channel is closed"));
-          return;
-        }
-        this.failures++;
-        const { initialMs = 1000, maxMs = 120_000, multiplier = 1.6, jitter = 0.2 } = this.options.backoff ?? {};
-        const delay = Math.min(maxMs, initialMs * multiplier ** (this.failures - 1));
-        this.nextAttemptAt = Date.now() + delay * (1 + jitter * (Math.random() * 2 - 1));
-        this.lastError = new RpcError(Code.UNAVAILABLE, `failed to connect to ${this.authority}: ${err.message}`, { cause: err });
-        reject(this.lastError);
+  /**
+   * A ready session for a new call (picked by the load balancing policy), or undefined when
+   * none is ready now (the policy has started connecting). Synchronous: the hot path.
+   */
+  pick(): ClientSessionLike | undefined {
+    if (this.closed) return undefined;
+    const list = this.subchannels;
+    // The common single-address case skips the policy.
+    if (list.length === 1 && list[0]!.pickable) return list[0]!.session;
+    return this.balancer.pick(list)?.session;
+  }
+
+  /**
+   * A live session for a new call. While every address is failing (backing off after a
+   * failed attempt, or NOT_SERVING), calls fail fast with UNAVAILABLE unless `waitForReady`
+   * is set; those wait for a pickable subchannel until `signal` aborts or the channel closes.
+   */
+  async getSession(waitForReady = false, signal?: AbortSignal): Promise<ClientSessionLike> {
+    for (;;) {
+      if (this.closed) throw new RpcError(Code.UNAVAILABLE, "channel is closed");
+      if (signal?.aborted) throw signal.reason instanceof RpcError ? signal.reason : new RpcError(Code.CANCELLED, "call ended while waiting for a connection");
+      this.startResolving();
+      const session = this.pick();
+      if (session) return session;
+      if (!waitForReady) {
+        const err = this.failFastError();
+        if (err) throw err;
+      }
+      await this.changed(waitForReady ? this.earliestBackoffEnd() : undefined, signal);
+    }
+  }
+
+  /** The error for a fail-fast call when nothing can take it now, or undefined when something may soon. */
+  private failFastError(): RpcError | undefined {
+    const list = this.subchannels;
+    if (!this.resolved) {
+      return this.resolveError ? new RpcError(Code.UNAVAILABLE, `name resolution failed for ${this.authority}: ${this.resolveError.message}`, { cause: this.resolveError }) : undefined;
+    }
+    if (list.length === 0) {
+      const why = this.resolveError ? `: ${this.resolveError.message}` : "";
+      return new RpcError(Code.UNAVAILABLE, `no addresses for ${this.authority}${why}`);
+    }
+    let last: RpcError | undefined;
+    for (const sc of list) {
+      const s = sc.state;
+      if (s === "transient_failure") last = sc.lastError ?? last;
+      else if (!sc.unhealthy) return undefined;
+    }
+    return last ?? new RpcError(Code.UNAVAILABLE, `no address of ${this.authority} is serving (health check)`);
+  }
+
+  /** When the first backoff ends (a waiting call then tries again), if every address is backing off. */
+  private earliestBackoffEnd(): number | undefined {
+    let min: number | undefined;
+    for (const sc of this.subchannels) {
+      const left = sc.backoffLeftMs();
+      if (left > 0) min = min === undefined ? left : Math.min(min, left);
+    }
+    return min;
+  }
+
+  /** Waits for the next change (a subchannel, the address list, close), a timeout, or `signal`. */
+  private changed(timeoutMs: number | undefined, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = () => {
+        if (timer) clearTimeout(timer);
+        this.waiters.delete(done);
+        signal?.removeEventListener("abort", done);
+        resolve();
       };
-      session.once("error", fail);
-      session.once("connect", () => {
-        if (settled) return;
-        if (this.closed) return fail(new Error("channel is closed"));
-        settled = true;
-        clearTimeout(timer);
-        session.off("error", fail);
-        session.on("error", () => {
-          // Calls on the session see the failure through their streams' close; nothing else to do.
-        });
-        this.failures = 0;
-        this.nextAttemptAt = 0;
-        this.lastError = undefined;
-        if (this.options.connectionWindowSize !== undefined) session.setLocalWindowSize(this.options.connectionWindowSize);
-        this.session = session;
-        keepAlive(session, this.options.keepaliveTimeMs, this.options.keepaliveTimeoutMs, { maxPingsWithoutData: this.options.keepaliveMaxPingsWithoutData });
-        session.unref();
-        resolve(session);
-      });
-      // A draining or lost connection takes no new calls; the next call dials again.
-      session.once("goaway", () => this.forget(session));
-      session.once("close", () => {
-        this.forget(session);
-        this.sessions.delete(session);
-        // Closed before it connected (close() during the attempt, or the peer hung up).
-        fail(new Error("connection closed before it was established"));
-      });
+      this.waiters.add(done);
+      signal?.addEventListener("abort", done, { once: true });
+      if (timeoutMs !== undefined) timer = setTimeout(done, timeoutMs);
     });
   }
 
-  /** The transport for a new session: TCP or a Unix socket, TLS when asked, Nagle off. */
-  private openSocket(): Duplex {
-    const { host, port, unixPath } = this.target;
-    const where: net.NetConnectOpts = unixPath ? { path: unixPath } : { host: host!, port: port! };
-    const tlsOptions = this.credentials.tls;
-    let socket: net.Socket;
-    if (tlsOptions) {
-      socket = tls.connect(tlsConnectOptions(tlsOptions, where, host && net.isIP(host) === 0 ? host : undefined));
-    } else {
-      socket = net.connect(where);
-    }
-    // Small frames must not wait for the peer's delayed ACK (Nagle): gRPC calls are latency-bound.
-    socket.setNoDelay(true);
-    return socket;
+  private wakeAll(): void {
+    for (const w of [...this.waiters]) w();
   }
 
-  private forget(session: ClientSessionLike): void {
-    if (this.session === session) this.session = undefined;
+  private startResolving(): void {
+    if (this.resolver || !this.target.createResolver || this.closed) return;
+    let resolver: Resolver;
+    try {
+      resolver = this.target.createResolver();
+    } catch (err) {
+      this.resolveError = err as Error;
+      this.target.createResolver = undefined;
+      this.resolved = true;
+      return;
+    }
+    this.resolver = resolver;
+    resolver.start({
+      onAddresses: (addresses) => {
+        if (this.closed || this.resolver !== resolver) return;
+        this.resolveError = undefined;
+        this.resolved = true;
+        this.setAddresses(addresses);
+      },
+      onError: (err) => {
+        if (this.closed || this.resolver !== resolver) return;
+        // The last good list stays; only a channel that never resolved fails calls on it.
+        this.resolveError = err;
+        this.wakeAll();
+      },
+    });
+  }
+
+  /** A new address list: known addresses keep their subchannel, new ones get one, removed ones drain. */
+  private setAddresses(addresses: readonly ResolvedAddress[]): void {
+    const old = new Map(this.subchannels.map((sc) => [sc.key, sc]));
+    const next: Subchannel[] = [];
+    const seen = new Set<string>();
+    for (const a of addresses) {
+      const key = addressKey(a);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      next.push(old.get(key) ?? new Subchannel(a, this.subchannelContext));
+      old.delete(key);
+    }
+    this.subchannels = next;
+    this.resolved = true;
+    // Removed addresses take no new calls; their running calls finish on their connections.
+    for (const sc of old.values()) sc.shutdown();
+    this.wakeAll();
   }
 
   /** Call bookkeeping: an idle channel must not keep the process alive. */
   callStarted(session: ClientSessionLike): void {
-    // The call's HEADERS went out: keepalive may ping again (keepaliveMaxPingsWithoutData).
-    sentHeadersOrData(session);
-    const n = this.callsOn.get(session) ?? 0;
-    this.callsOn.set(session, n + 1);
-    if (n === 0) session.ref();
+    this.subchannelOf.get(session)?.callStarted(session);
   }
 
   callEnded(session: ClientSessionLike): void {
-    const n = (this.callsOn.get(session) ?? 1) - 1;
-    this.callsOn.set(session, n);
-    if (n > 0) return;
-    if (this.closed) this.shutDown(session);
-    else if (!session.destroyed) session.unref();
+    this.subchannelOf.get(session)?.callEnded(session);
   }
 
   /**
@@ -287,20 +388,10 @@ export class Channel implements AsyncDisposable {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.closing.abort();
-    for (const s of this.sessions) if ((this.callsOn.get(s) ?? 0) === 0) this.shutDown(s);
-  }
-
-  /**
-   * Ends a session that carries no call: GOAWAY, then the socket is ended and released
-   * locally. Not `session.close()`: its graceful path leaves the socket open until the
-   * peer closes its side, which a gone or slow peer may never do, and the session is
-   * unref'd, so the process could exit with that wait still pending. A session node has
-   * already closed that way (after the peer's GOAWAY) is still waiting: its socket goes now.
-   */
-  private shutDown(session: ClientSessionLike): void {
-    if (!session.destroyed) session.destroy();
-    else this.transports.get(session)?.destroy();
+    this.resolver?.close();
+    for (const sc of this.allSubchannels) sc.shutdown();
+    for (const sc of this.subchannels) sc.shutdown();
+    this.wakeAll();
   }
 
   /**
@@ -308,36 +399,21 @@ export class Channel implements AsyncDisposable {
    * or never connected, after the last running call when calls are in flight.
    */
   async [Symbol.asyncDispose](): Promise<void> {
-    const all = [...this.sessions].map((s) => new Promise<void>((r) => s.once("close", () => r())));
+    const all = [...this.allSubchannels].map((sc) => sc.closedAll());
     this.close();
     await Promise.all(all);
   }
 }
 
-/** Waits `ms`, or less if `signal` aborts first; the timer is cleared either way. */
-function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
-}
-
-function parseTarget(target: string, scheme: string, override: string | undefined): Target {
-  if (target.startsWith("unix:")) {
-    const path = target.startsWith("unix://") ? target.slice("unix://".length) : target.slice("unix:".length);
-    if (!path) throw new SwitchboardError(ErrorCode.BAD_ADDRESS, `unix target ${JSON.stringify(target)} has no path`);
-    const authority = override ?? "localhost";
-    return { url: `${scheme}://${authority}`, authority, unixPath: path };
+/** The policy from loadBalancingPolicy, else the first known one in serviceConfig.loadBalancingConfig. */
+function lbPolicyFrom(options: ChannelOptions): LoadBalancingPolicy {
+  const named = options.loadBalancingPolicy;
+  if (named !== undefined) {
+    if (named !== "pick_first" && named !== "round_robin") throw new SwitchboardError(ErrorCode.BAD_OPTION, `loadBalancingPolicy must be "pick_first" or "round_robin", not ${JSON.stringify(named)}`);
+    return named;
   }
-  const m = /^(\[[^\]]+\]|[^:/]+):(\d{1,5})$/.exec(target);
-  if (!m || Number(m[2]) > 65535) throw new SwitchboardError(ErrorCode.BAD_ADDRESS, `target ${JSON.stringify(target)} must be host:port, [v6]:port or unix:/path`);
-  const hostPort = `${m[1]}:${m[2]}`;
-  const host = m[1]!.startsWith("[") ? m[1]!.slice(1, -1) : m[1]!;
-  return { url: `${scheme}://${hostPort}`, authority: override ? `${override}:${m[2]}` : hostPort, host, port: Number(m[2]) };
+  for (const entry of options.serviceConfig?.loadBalancingConfig ?? []) {
+    for (const name of Object.keys(entry)) if (name === "pick_first" || name === "round_robin") return name;
+  }
+  return "pick_first";
 }

@@ -50,6 +50,12 @@ export interface ClientMethod<Req, Res> {
 
 const INBOX_HIGH_WATER = 16;
 
+/**
+ * Request bytes kept for a transparent retry (gRPC A6) until the response headers arrive; a
+ * call that sends more gives up its retry (grpc-js `grpc.per_rpc_retry_buffer_size`, 256 KiB).
+ */
+const RETRY_BUFFER_BYTES = 256 * 1024;
+
 type Waiter = { resolve: () => void; reject: (err: RpcError) => void };
 
 /**
@@ -100,6 +106,15 @@ export class ClientCall<Req, Res> implements AsyncIterable<Res>, AsyncDisposable
   private trailersEvent: Promise<void> | undefined;
   /** The last error node:http2 reported on the stream (tells a lost connection from a reset). */
   private streamError: NodeJS.ErrnoException | undefined;
+  /** The request headers, kept for a transparent retry. */
+  private requestHeaders: OutgoingHttpHeaders | undefined;
+  /** Request frames sent so far, while a transparent retry is still possible (undefined after). */
+  private replay: Buffer[] | undefined = [];
+  private replayBytes = 0;
+  /** The request stream was half-closed by us. */
+  private endSent = false;
+  /** Set while a transparent retry opens the stream again; sends wait for it. */
+  private retrying: Promise<void> | undefined;
 
   constructor(
     readonly channel: Channel,
@@ -138,9 +153,8 @@ export class ClientCall<Req, Res> implements AsyncIterable<Res>, AsyncDisposable
    */
   async sendMessage(message: Req, options: { end?: boolean; compress?: boolean } = {}): Promise<void> {
     await this.sendRequest();
-    const stream = this.stream;
     if (this.error) throw this.error;
-    if (!stream || stream.writableEnded) throw new SwitchboardError(ErrorCode.CALL_STATE, "the request stream has already ended");
+    if (!this.stream || this.endSent) throw new SwitchboardError(ErrorCode.CALL_STATE, "the request stream has already ended");
     let value: unknown = message;
     if (this.channel.events.has("sendMessage")) value = (await this.channel.events.dispatch("sendMessage", { message: value })).message;
     let data: Uint8Array;
@@ -156,8 +170,14 @@ export class ClientCall<Req, Res> implements AsyncIterable<Res>, AsyncDisposable
     const compressed = this.compression !== "identity" && options.compress !== false;
     if (compressed) data = this.compression === "gzip" ? zlib.gzipSync(data) : zlib.deflateSync(data);
     const frame = frameMessage(data, compressed);
+    if (this.retrying) await this.retrying;
+    if (this.error) throw this.error;
+    const stream = this.stream!;
+    if (this.endSent || stream.writableEnded) throw new SwitchboardError(ErrorCode.CALL_STATE, "the request stream has already ended");
+    this.remember(frame);
     sentHeadersOrData(this.session);
     if (options.end) {
+      this.endSent = true;
       stream.end(frame);
       return;
     }
@@ -169,7 +189,17 @@ export class ClientCall<Req, Res> implements AsyncIterable<Res>, AsyncDisposable
   /** Half-closes the request stream (no more messages). */
   async end(): Promise<void> {
     await this.sendRequest();
+    if (this.retrying) await this.retrying;
+    this.endSent = true;
     if (this.stream && !this.stream.writableEnded) this.stream.end();
+  }
+
+  /** Keeps a sent frame for a transparent retry while the buffer allows. */
+  private remember(frame: Buffer): void {
+    if (this.replay === undefined) return;
+    this.replayBytes += frame.length;
+    if (this.replayBytes > RETRY_BUFFER_BYTES) this.replay = undefined;
+    else this.replay.push(frame);
   }
 
   private async start(end: boolean): Promise<void> {
@@ -219,20 +249,36 @@ export class ClientCall<Req, Res> implements AsyncIterable<Res>, AsyncDisposable
     if (this.compression !== "identity") headers["grpc-encoding"] = this.compression;
     if (this.deadline) headers["grpc-timeout"] = formatTimeout(this.deadline.timeRemaining());
     metadata.writeHeaders(headers as Record<string, string | string[]>);
-    let stream: ClientHttp2Stream;
-    try {
-      stream = session.request(headers, { endStream: end });
-    } catch (err) {
-      throw new RpcError(Code.UNAVAILABLE, `could not start the call: ${(err as Error).message}`, { cause: err });
-    }
-    this.stream = stream;
-    this.session = session;
-    this.peer = describePeer(session);
-    this.channel.callStarted(session);
+    this.requestHeaders = headers;
+    this.endSent = end;
     this.reader = new EnvelopeReader(this.channel.options.maxReceiveMessageLength, {
       onEnvelope: (e) => this.onEnvelope(e),
       onFramingError: (err) => this.fail(err, true),
     });
+    this.startStream(await this.request(session, headers, end));
+  }
+
+  /**
+   * Opens the HTTP/2 stream. A session that went away between the pick and the request (a
+   * GOAWAY just arrived) never saw the call: another pick is tried once.
+   */
+  private async request(session: ClientHttp2Session, headers: OutgoingHttpHeaders, end: boolean): Promise<{ session: ClientHttp2Session; stream: ClientHttp2Stream }> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return { session, stream: session.request(headers, { endStream: end }) };
+      } catch (err) {
+        if (attempt > 0 || this.error) throw new RpcError(Code.UNAVAILABLE, `could not start the call: ${(err as Error).message}`, { cause: err });
+      }
+      session = await this.connect();
+      if (this.error) throw this.error;
+    }
+  }
+
+  private startStream({ session, stream }: { session: ClientHttp2Session; stream: ClientHttp2Stream }): void {
+    this.stream = stream;
+    this.session = session;
+    this.peer = describePeer(session);
+    this.channel.callStarted(session);
     stream.on("error", (err: NodeJS.ErrnoException) => {
       // The stream's 'close' reports why it ended; the error tells a lost connection from a reset.
       this.streamError = err;
@@ -243,18 +289,76 @@ export class ClientCall<Req, Res> implements AsyncIterable<Res>, AsyncDisposable
     stream.on("trailers", (h, _flags, raw?: string[]) => this.onTrailers(h, raw));
     stream.on("drain", () => this.settleDrain());
     stream.on("close", () => this.onClose());
+    // Cancelled (or failed) while the stream was being opened: nothing reset it yet, and its
+    // 'close' is what ends the call's bookkeeping on the channel.
+    if (this.error && !stream.closed) stream.close(constants.NGHTTP2_CANCEL);
   }
 
-  /** A session for this call; with waitForReady, failed attempts are retried until the call ends. */
-  private async connect(): Promise<ClientHttp2Session> {
+  /**
+   * A session for this call, picked by the channel's load balancer. With waitForReady the
+   * channel waits for a pickable subchannel until the call ends (deadline, cancel).
+   */
+  private connect(): Promise<ClientHttp2Session> | ClientHttp2Session {
+    const picked = this.channel.pick();
+    if (picked) return picked;
     const wait = this.options.waitForReady ?? false;
-    for (;;) {
+    if (!wait) return this.channel.getSession(false);
+    const stop = new AbortController();
+    this.cleanups.push(() => stop.abort(this.error));
+    return this.channel.getSession(true, stop.signal);
+  }
+
+  /**
+   * Transparent retry (gRPC A6): the server refused the stream before processing it
+   * (RST_STREAM REFUSED_STREAM, or the stream was above a GOAWAY's last-stream-id, which both
+   * engines report as REFUSED_STREAM) and no response arrived. The request is sent once more on
+   * a new pick, with the frames sent so far; the caller sees nothing of it.
+   */
+  private canRetryTransparently(stream: ClientHttp2Stream): boolean {
+    return (
+      this.retrying === undefined &&
+      this.replay !== undefined &&
+      !this.retried &&
+      !this.status &&
+      !this.pendingStatus &&
+      !this.gotHeaders &&
+      this.received === 0 &&
+      stream.rstCode === constants.NGHTTP2_REFUSED_STREAM
+    );
+  }
+
+  private retried = false;
+
+  private retry(): void {
+    this.retried = true;
+    this.streamError = undefined;
+    this.retrying = (async () => {
       try {
-        return await this.channel.getSession(wait);
+        const session = await this.connect();
+        if (this.status) return;
+        const frames = this.replay ?? [];
+        const endWithHeaders = this.endSent && frames.length === 0;
+        const opened = await this.request(session, this.requestHeaders!, endWithHeaders);
+        if (this.status) {
+          opened.stream.close(constants.NGHTTP2_CANCEL);
+          return;
+        }
+        this.startStream(opened);
+        const stream = opened.stream;
+        let writable = true;
+        for (let i = 0; i < frames.length; i++) {
+          if (this.endSent && i === frames.length - 1) stream.end(frames[i]);
+          else writable = stream.write(frames[i]!);
+        }
+        if (this.endSent && frames.length === 0 && !endWithHeaders) stream.end();
+        // A send waiting for the old stream's drain continues when the new one has room.
+        if (writable) this.settleDrain();
       } catch (err) {
-        if (!wait || this.error || this.channel.state === "shutdown") throw err;
+        this.fail(err instanceof RpcError ? err : new RpcError(Code.UNAVAILABLE, (err as Error).message, { cause: err }), false);
+      } finally {
+        this.retrying = undefined;
       }
-    }
+    })();
   }
 
   private settleDrain(err?: RpcError): void {
@@ -350,6 +454,8 @@ export class ClientCall<Req, Res> implements AsyncIterable<Res>, AsyncDisposable
     }
     this.responseEncoding = encoding;
     this.gotHeaders = true;
+    // The server has the call: no transparent retry from here on.
+    this.replay = undefined;
     const metadata = metadataFromHeaders(headers, raw);
     if (this.channel.events.has("recvInitialMetadata")) {
       void this.channel.events.dispatch("recvInitialMetadata", { metadata }).then((e) => {
@@ -449,6 +555,12 @@ export class ClientCall<Req, Res> implements AsyncIterable<Res>, AsyncDisposable
   }
 
   private onClose(): void {
+    const stream = this.stream!;
+    if (this.canRetryTransparently(stream)) {
+      if (this.session) this.channel.callEnded(this.session);
+      this.retry();
+      return;
+    }
     this.clearTimer();
     if (this.session) this.channel.callEnded(this.session);
     this.settleDrain(this.error ?? new RpcError(Code.CANCELLED, "stream closed"));
@@ -458,7 +570,6 @@ export class ClientCall<Req, Res> implements AsyncIterable<Res>, AsyncDisposable
     }
     if (this.status) return;
     if (this.pendingStatus) return this.settleWhenDataEnded(true);
-    const stream = this.stream!;
     const rst = stream.rstCode ?? constants.NGHTTP2_NO_ERROR;
     const err = this.streamError;
     if (this.session?.destroyed || (err && err.code !== "ERR_HTTP2_STREAM_ERROR")) {

@@ -286,3 +286,26 @@ export function readBody(stream: http2.ServerHttp2Stream): Promise<Buffer> {
     stream.on("close", () => resolve(Buffer.concat(chunks)));
   });
 }
+
+/** A Greeter server whose replies name it (`message` = `id`), for counting where calls went. */
+export async function idServer(scope: Scope, id: string, setup: (s: Server) => void = () => {}, options: ServerOptions = {}): Promise<StartedServer & { id: string; calls: () => number }> {
+  let calls = 0;
+  const { Greeter } = await import("../../examples/gen/helloworld/helloworld_pb.js");
+  const started = await scope.server((s) => {
+    s.addService(Greeter, {
+      sayHello: () => {
+        calls++;
+        return { message: id };
+      },
+    });
+    setup(s);
+  }, options);
+  return { ...started, id, calls: () => calls };
+}
+
+/** How many replies named each id. */
+export function countBy(ids: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const id of ids) out[id] = (out[id] ?? 0) + 1;
+  return out;
+}
