@@ -5,7 +5,7 @@
 //   services/helloworld.Greeter/127.0.0.1:<port>
 //   {"Op":0,"Addr":"127.0.0.1:<port>","Metadata":{"zone":"local"}}
 // which grpc-go's etcd resolver reads as well. Ctrl-C revokes the lease: the record vanishes.
-import { EtcdClient, etcdResolver, registerWithEtcd, Server } from "switchboard";
+import { EtcdClient, etcdResolver, parseTargetUri, registerWithEtcd, Server } from "switchboard";
 import { Greeter } from "../gen/helloworld/helloworld_pb.js";
 
 const etcd = new EtcdClient({ endpoints: [process.env["ETCD"] ?? "http://127.0.0.1:2379"] });
@@ -25,7 +25,7 @@ const advertise = `127.0.0.1:${server.ports[0]}`;
 const registration = registerWithEtcd(server, { etcd, advertise, metadata: { zone: "local" } });
 
 // What a client's channel would see for etcd:///services/helloworld.Greeter.
-const resolver = etcdResolver(etcd)({ scheme: "etcd", authority: "", endpoint: "services/helloworld.Greeter", raw: "etcd:///services/helloworld.Greeter" });
+const resolver = etcdResolver(etcd)(parseTargetUri("etcd:///services/helloworld.Greeter")!);
 resolver.start({
   onAddresses: (list) => console.log("helloworld.Greeter ->", list.map((a) => `${a.host}:${a.port}`).join(", ") || "(none)"),
   onError: (err) => console.log("etcd not reachable yet, retrying:", err.message),

@@ -115,6 +115,8 @@ export class ClientCall<Req, Res> implements AsyncIterable<Res>, AsyncDisposable
   private endSent = false;
   /** Set while a transparent retry opens the stream again; sends wait for it. */
   private retrying: Promise<void> | undefined;
+  /** A call is retried transparently at most once. */
+  private retried = false;
 
   constructor(
     readonly channel: Channel,
@@ -316,9 +318,8 @@ export class ClientCall<Req, Res> implements AsyncIterable<Res>, AsyncDisposable
    */
   private canRetryTransparently(stream: ClientHttp2Stream): boolean {
     return (
-      this.retrying === undefined &&
-      this.replay !== undefined &&
       !this.retried &&
+      this.replay !== undefined &&
       !this.status &&
       !this.pendingStatus &&
       !this.gotHeaders &&
@@ -326,8 +327,6 @@ export class ClientCall<Req, Res> implements AsyncIterable<Res>, AsyncDisposable
       stream.rstCode === constants.NGHTTP2_REFUSED_STREAM
     );
   }
-
-  private retried = false;
 
   private retry(): void {
     this.retried = true;

@@ -3,6 +3,7 @@
 // connection takes no new calls but keeps its running ones), and call counting so an idle
 // connection never holds the process open. With health checking (gRPC A17) it also watches
 // grpc.health.v1.Health on each connection and is pickable only while the answer is SERVING.
+import { backoffDelay } from "../backoff.js";
 import * as http2 from "node:http2";
 import * as net from "node:net";
 import * as tls from "node:tls";
@@ -184,8 +185,7 @@ export class Subchannel {
   private failed(err: Error): void {
     this.failures++;
     const { initialMs = 1000, maxMs = 120_000, multiplier = 1.6, jitter = 0.2 } = this.ctx.backoff ?? {};
-    const delay = Math.min(maxMs, initialMs * multiplier ** (this.failures - 1));
-    this.nextAttemptAt = Date.now() + delay * (1 + jitter * (Math.random() * 2 - 1));
+    this.nextAttemptAt = Date.now() + backoffDelay(this.failures, { initialMs, maxMs, multiplier, jitter });
     this.lastError = new RpcError(Code.UNAVAILABLE, `failed to connect to ${this.describe()}: ${err.message}`, { cause: err });
     // The address may be stale: the resolver may re-resolve (rate-limited for dns:).
     this.ctx.onConnectionLost(this);

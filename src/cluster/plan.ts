@@ -1,6 +1,7 @@
 // The cluster's decisions as pure functions (unit-tested without processes): which way the
 // workers share a port, which port a new worker is told to bind, and when a crashed slot is
 // restarted.
+import { backoffDelay } from "../backoff.js";
 import { reusePortSupported } from "../server/listener.js";
 import type { PortSharing, RestartPolicy } from "./types.js";
 
@@ -60,7 +61,7 @@ export function restartPolicy(p: RestartPolicy = {}): Required<RestartPolicy> {
 export function nextRestart(crashes: readonly number[], now: number, policy: Required<RestartPolicy>): { recent: number[]; delayMs: number | undefined } {
   const recent = [...crashes.filter((t) => now - t < 60_000), now];
   if (recent.length > policy.maxRestartsPerMinute) return { recent, delayMs: undefined };
-  const delayMs = Math.min(policy.maxBackoffMs, policy.backoffMs * 2 ** (recent.length - 1));
+  const delayMs = backoffDelay(recent.length, { initialMs: policy.backoffMs, maxMs: policy.maxBackoffMs, multiplier: 2, jitter: 0 });
   return { recent, delayMs };
 }
 

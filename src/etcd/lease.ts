@@ -2,7 +2,8 @@
 import { EventEmitter } from "node:events";
 import type { EtcdClient } from "./client.js";
 import { isConnectionFailure } from "./errors.js";
-import { Backoff, sleep, TIMED_OUT, within } from "./util.js";
+import { Backoff } from "../backoff.js";
+import { sleep, TIMED_OUT, within } from "./util.js";
 
 export interface LeaseKeepAliveOptions {
   /** The TTL the lease was granted with, in seconds: until etcd's first answer, the lease is assumed to last this long from now. Default 10. */

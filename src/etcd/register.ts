@@ -7,7 +7,8 @@ import { ErrorCode, SwitchboardError } from "../errors.js";
 import { EtcdClient, type EtcdLogger } from "./client.js";
 import { encodeEndpoint, endpointKey, splitHostPort } from "./endpoints.js";
 import type { LeaseKeepAlive } from "./lease.js";
-import { Backoff, sleep } from "./util.js";
+import { Backoff } from "../backoff.js";
+import { sleep } from "./util.js";
 
 export interface EtcdRegistrationOptions {
   /** A client to use (left open on stop), or etcd endpoints for a client of the registration's own. */

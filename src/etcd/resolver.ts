@@ -7,7 +7,8 @@ import { EtcdClient, type EtcdLogger } from "./client.js";
 import { parseEndpointValue, splitHostPort, type InvalidEndpoint } from "./endpoints.js";
 import type { EtcdKeyValue } from "./keys.js";
 import type { EtcdWatcher } from "./watch.js";
-import { Backoff, sleep } from "./util.js";
+import { Backoff } from "../backoff.js";
+import { sleep } from "./util.js";
 
 export interface EtcdResolverOptions {
   /** Told about malformed records (skipped) and retries. */

@@ -1,4 +1,5 @@
-// Small timing helpers shared by the lease keep-alive, the watcher and registration.
+// Small timing helpers shared by the lease keep-alive, the watcher and registration (retry
+// delays come from src/backoff.ts).
 
 /** Waits `ms` (unref'd: a wait alone never holds the process open), or less when `signal` aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -24,23 +25,4 @@ export function within<T>(p: Promise<T>, ms: number): Promise<T | typeof TIMED_O
     timer.unref();
   });
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Retry delays: `initialMs` doubling up to `maxMs`, with ±20 % jitter so many clients do not retry in step. */
-export class Backoff {
-  private next: number;
-  constructor(
-    private readonly initialMs = 100,
-    private readonly maxMs = 2000,
-  ) {
-    this.next = initialMs;
-  }
-  delay(): number {
-    const d = this.next * (0.8 + Math.random() * 0.4);
-    this.next = Math.min(this.maxMs, this.next * 2);
-    return d;
-  }
-  reset(): void {
-    this.next = this.initialMs;
-  }
 }

@@ -4,7 +4,8 @@ import type { EtcdClient } from "./client.js";
 import { isConnectionFailure } from "./errors.js";
 import { Event_EventType } from "../gen/etcd/mvccpb/kv_pb.js";
 import { fromKv, type EtcdKeyValue } from "./keys.js";
-import { Backoff, sleep } from "./util.js";
+import { Backoff } from "../backoff.js";
+import { sleep } from "./util.js";
 
 /** One change under the watched prefix. */
 export interface EtcdEvent {

@@ -40,10 +40,11 @@ describe("round_robin", () => {
 
   for (const engine of ["node", "switchboard"] as const) {
     // Our engine's server lets streams in between its two GOAWAYs and then answers them
-    // UNAVAILABLE "server is shutting down": the server saw them, so they are no transparent
-    // retry. Zero failures there needs the server to serve those streams within the grace
-    // (node:http2's one-phase GOAWAY refuses them at the HTTP/2 level instead). Until then: todo.
-    const todo = engine === "switchboard" ? "server side: streams accepted during a graceful stop's first GOAWAY phase must be served, not refused" : undefined;
+    // UNAVAILABLE "server is shutting down" (grpcio's stop(): new RPCs refused at once, which
+    // test/server/lifecycle.test.ts holds): the server saw them, so they are no transparent
+    // retry. Zero failures needs those streams reset REFUSED_STREAM instead (node:http2's
+    // one-phase GOAWAY refuses them at the HTTP/2 level). Until then: todo.
+    const todo = engine === "switchboard" ? "server side: streams arriving between a graceful stop's two GOAWAYs get UNAVAILABLE; they should be reset REFUSED_STREAM so clients retry them" : undefined;
     it(`a server stopped gracefully while calls run -> its share moves to the others with zero failed calls (${engine} servers)`, { ...T, ...(todo ? { todo } : {}) }, async () => {
       const servers = await Promise.all(["a", "b", "c"].map((id) => idServer(scope, id, () => {}, { transport: engine })));
       const ch = scope.channel(`ipv4:${servers.map((s) => `127.0.0.1:${s.port}`).join(",")}`, { loadBalancingPolicy: "round_robin" });

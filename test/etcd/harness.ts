@@ -6,7 +6,9 @@ import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before } from "node:test";
 import { promisify } from "node:util";
+import { EtcdClient } from "../../src/etcd/client.js";
 
 const ETCD = process.env.ETCD_BIN ?? "/usr/bin/etcd";
 const ETCDCTL = process.env.ETCDCTL_BIN ?? "/usr/bin/etcdctl";
@@ -159,6 +161,23 @@ async function healthy(url: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * A suite's etcd and a client for it: started in `before`, closed in `after` (call it at the top
+ * of a describe). The fields are set once the hooks ran.
+ */
+export function etcdFixture(): { readonly etcd: EtcdServer; readonly client: EtcdClient } {
+  const fx = {} as { etcd: EtcdServer; client: EtcdClient };
+  before(async () => {
+    fx.etcd = await startEtcd();
+    fx.client = new EtcdClient({ endpoints: [fx.etcd.endpoint] });
+  });
+  after(async () => {
+    await fx.client?.close();
+    await fx.etcd?.close();
+  });
+  return fx;
 }
 
 /** Starts a fresh etcd (the caller closes it). */

@@ -4,9 +4,9 @@
 import assert from "node:assert/strict";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import { after, before, describe, it } from "node:test";
-import { DiscoveryHttpClientTransport, EndpointsManager, EtcdClient, etcdResolver, JSONRPCProtocol, RPCClient } from "../../src/index.js";
-import { EtcdServer, skipUnlessEtcd, startEtcd, uniquePrefix, waitFor } from "./harness.js";
+import { after, describe, it } from "node:test";
+import { DiscoveryHttpClientTransport, EndpointsManager, etcdResolver, JSONRPCProtocol, RPCClient } from "../../src/index.js";
+import { etcdFixture, skipUnlessEtcd, uniquePrefix, waitFor } from "./harness.js";
 
 /** A JSON-RPC server answering every request with its own name. */
 async function named(name: string): Promise<{ server: http.Server; addr: string }> {
@@ -24,17 +24,10 @@ async function named(name: string): Promise<{ server: http.Server; addr: string 
 }
 
 describe("JSON-RPC client on the etcd registry", { skip: skipUnlessEtcd() }, () => {
-  let etcd: EtcdServer;
-  let client: EtcdClient;
+  const fx = etcdFixture();
   const servers: http.Server[] = [];
-  before(async () => {
-    etcd = await startEtcd();
-    client = new EtcdClient({ endpoints: [etcd.endpoint] });
-  });
-  after(async () => {
+  after(() => {
     for (const s of servers) s.close();
-    await client?.close();
-    await etcd?.close();
   });
 
   it("calls rotate over the registered servers, follow a deletion, and fail ERR_SB_NO_ADDRESSES when none is left", { timeout: 60_000 }, async () => {
@@ -42,10 +35,10 @@ describe("JSON-RPC client on the etcd registry", { skip: skipUnlessEtcd() }, () 
     const a = await named("a");
     const b = await named("b");
     servers.push(a.server, b.server);
-    const manager = new EndpointsManager(client);
+    const manager = new EndpointsManager(fx.client);
     await manager.addEndpoint(target, a.addr);
     await manager.addEndpoint(target, b.addr);
-    const transport = new DiscoveryHttpClientTransport(`etcd:///${target}`, { resolvers: { etcd: etcdResolver(client) } });
+    const transport = new DiscoveryHttpClientTransport(`etcd:///${target}`, { resolvers: { etcd: etcdResolver(fx.client) } });
     const rpc = new RPCClient(new JSONRPCProtocol(), transport);
     await waitFor("both servers resolved", () => transport.addresses.length === 2);
     const seen: string[] = [];

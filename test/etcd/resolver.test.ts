@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import type { ResolvedAddress, ResolverListener, TargetUri } from "../../src/client/resolver.js";
-import { EtcdClient } from "../../src/etcd/client.js";
+import { describe, it } from "node:test";
+import { parseTargetUri, type ResolvedAddress, type ResolverListener, type TargetUri } from "../../src/client/resolver.js";
 import { EndpointsManager } from "../../src/etcd/endpoints.js";
 import { etcdResolver } from "../../src/etcd/resolver.js";
-import { skipUnlessEtcd, startEtcd, uniquePrefix, waitFor, type EtcdServer } from "./harness.js";
+import { etcdFixture, skipUnlessEtcd, uniquePrefix, waitFor } from "./harness.js";
 
 /** A listener that keeps every list it is given. */
 function recorder() {
@@ -17,29 +16,17 @@ function recorder() {
   return { lists, errors, listener, last: () => lists[lists.length - 1] };
 }
 
-function uri(raw: string): TargetUri {
-  const m = /^([a-z]+):(?:\/\/([^/]*)\/)?(.*)$/.exec(raw)!;
-  return { scheme: m[1]!, authority: m[2] ?? "", endpoint: m[3]!, raw };
-}
+const uri = (raw: string): TargetUri => parseTargetUri(raw)!;
 
 describe("etcdResolver", { skip: skipUnlessEtcd() }, () => {
-  let etcd: EtcdServer;
-  let client: EtcdClient;
-  before(async () => {
-    etcd = await startEtcd();
-    client = new EtcdClient({ endpoints: [etcd.endpoint] });
-  });
-  after(async () => {
-    client?.close();
-    await etcd?.close();
-  });
+  const fx = etcdFixture();
 
   it("initial list, then every add and delete -> a complete new address list", async () => {
     const target = uniquePrefix("res") + "helloworld.Greeter";
-    const em = new EndpointsManager(client);
+    const em = new EndpointsManager(fx.client);
     await em.addEndpoint(target, "127.0.0.1:1001", { zone: "a" });
     const r = recorder();
-    const resolver = etcdResolver(client)(uri(`etcd:///${target}`));
+    const resolver = etcdResolver(fx.client)(uri(`etcd:///${target}`));
     resolver.start(r.listener);
     await waitFor("first list", () => r.lists.length >= 1);
     assert.deepEqual(r.last(), ['127.0.0.1:1001 {"zone":"a"}']);
@@ -62,27 +49,27 @@ describe("etcdResolver", { skip: skipUnlessEtcd() }, () => {
     const target = uniquePrefix("resbad") + "svc";
     const invalid: string[] = [];
     const r = recorder();
-    await etcd.ctl("put", `${target}/junk`, "not json");
-    const resolver = etcdResolver(client, { onInvalid: (b) => invalid.push(b.reason) })(uri(`etcd:///${target}`));
+    await fx.etcd.ctl("put", `${target}/junk`, "not json");
+    const resolver = etcdResolver(fx.client, { onInvalid: (b) => invalid.push(b.reason) })(uri(`etcd:///${target}`));
     resolver.start(r.listener);
     await waitFor("first list", () => r.lists.length >= 1);
     assert.deepEqual(r.last(), []);
-    await etcd.ctl("put", `${target}/noport`, '{"Op":0,"Addr":"1.2.3.4"}');
-    await etcd.ctl("put", `${target}/x`, '{"Op":0,"Addr":"127.0.0.1:2001"}');
+    await fx.etcd.ctl("put", `${target}/noport`, '{"Op":0,"Addr":"1.2.3.4"}');
+    await fx.etcd.ctl("put", `${target}/x`, '{"Op":0,"Addr":"127.0.0.1:2001"}');
     await waitFor("the valid address", () => r.last()?.length === 1);
     assert.deepEqual(r.last(), ["127.0.0.1:2001"]);
     assert.deepEqual(invalid, ["value is not JSON", 'Addr "1.2.3.4" is not host:port']);
     // A valid record overwritten with junk drops out of the list.
-    await etcd.ctl("put", `${target}/x`, "{");
+    await fx.etcd.ctl("put", `${target}/x`, "{");
     await waitFor("empty list", () => r.last()?.length === 0);
     resolver.close();
   });
 
   it("etcd://<etcd host:port>/<target> -> asks that etcd with a client of its own", async () => {
     const target = uniquePrefix("auth") + "svc";
-    await new EndpointsManager(client).addEndpoint(target, "127.0.0.1:3001");
+    await new EndpointsManager(fx.client).addEndpoint(target, "127.0.0.1:3001");
     const r = recorder();
-    const resolver = etcdResolver(undefined)(uri(`etcd://127.0.0.1:${etcd.clientPort}/${target}`));
+    const resolver = etcdResolver(undefined)(uri(`etcd://127.0.0.1:${fx.etcd.clientPort}/${target}`));
     resolver.start(r.listener);
     await waitFor("first list", () => r.lists.length >= 1);
     assert.deepEqual(r.last(), ["127.0.0.1:3001"]);
@@ -90,6 +77,6 @@ describe("etcdResolver", { skip: skipUnlessEtcd() }, () => {
   });
 
   it("a target with no service path -> ERR_SB_BAD_ADDRESS", () => {
-    assert.throws(() => etcdResolver(client)(uri("etcd:///")), { code: "ERR_SB_BAD_ADDRESS" });
+    assert.throws(() => etcdResolver(fx.client)(uri("etcd:///")), { code: "ERR_SB_BAD_ADDRESS" });
   });
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { EtcdClient } from "../../src/etcd/client.js";
 import { discover } from "../../src/rpyc/registry/client.js";
 import { AutoRegistrar } from "../../src/rpyc/registry/auto.js";
@@ -8,7 +8,7 @@ import { EtcdRegistryClient } from "../../src/rpyc/registry/etcd.js";
 import { Service } from "../../src/rpyc/service.js";
 import { ThreadedServer } from "../../src/rpyc/server.js";
 import { DEBIAN_PYTHON, rpycPeerSkip } from "../rpyc/python-peer.js";
-import { skipUnlessEtcd, startEtcd, uniquePrefix, waitFor, type EtcdServer } from "./harness.js";
+import { etcdFixture, skipUnlessEtcd, uniquePrefix, waitFor } from "./harness.js";
 
 class CalculatorService extends Service {
   exposed_add(a: number, b: number): number {
@@ -35,22 +35,13 @@ function python(code: string, args: string[], timeoutMs = 30_000): Promise<strin
 }
 
 describe("EtcdRegistryClient (rpyc registrar on etcd)", { skip: skipUnlessEtcd() }, () => {
-  let etcd: EtcdServer;
-  let client: EtcdClient;
-  before(async () => {
-    etcd = await startEtcd();
-    client = new EtcdClient({ endpoints: [etcd.endpoint] });
-  });
-  after(async () => {
-    client?.close();
-    await etcd?.close();
-  });
+  const fx = etcdFixture();
 
   it("register -> records under <prefix>rpyc/<NAME>/<host:port>; discover any case; list; unregister -> gone at once", async () => {
     const prefix = uniquePrefix("rpyc");
-    const registrar = new EtcdRegistryClient({ etcd: client, prefix });
+    const registrar = new EtcdRegistryClient({ etcd: fx.client, prefix });
     assert.equal(await registrar.register(["Calculator", "calc"], 18861, { interface: "127.0.0.1" }), true);
-    assert.equal(await etcd.ctl("get", `${prefix}rpyc/CALCULATOR/127.0.0.1:18861`, "--print-value-only"), '{"Op":0,"Addr":"127.0.0.1:18861","Metadata":null}\n');
+    assert.equal(await fx.etcd.ctl("get", `${prefix}rpyc/CALCULATOR/127.0.0.1:18861`, "--print-value-only"), '{"Op":0,"Addr":"127.0.0.1:18861","Metadata":null}\n');
     assert.deepEqual(await registrar.discover("calculator"), [["127.0.0.1", 18861]]);
     assert.deepEqual(await registrar.discover("CALC"), [["127.0.0.1", 18861]]);
     assert.deepEqual(await registrar.discover("absent"), []);
@@ -75,19 +66,19 @@ describe("EtcdRegistryClient (rpyc registrar on etcd)", { skip: skipUnlessEtcd()
 
   it("registrar closed without unregister (a crash) -> records expire with the 2 s TTL", async () => {
     const prefix = uniquePrefix("rpyccrash");
-    const own = new EtcdClient({ endpoints: [etcd.endpoint] });
+    const own = new EtcdClient({ endpoints: [fx.etcd.endpoint] });
     const registrar = new EtcdRegistryClient({ etcd: own, prefix, ttlSeconds: 2 });
     assert.equal(await registrar.register(["Gone"], 18862), true);
     registrar.close();
     own.close();
-    const reader = new EtcdRegistryClient({ etcd: client, prefix });
+    const reader = new EtcdRegistryClient({ etcd: fx.client, prefix });
     assert.deepEqual(await reader.discover("gone"), [["127.0.0.1", 18862]]);
     await waitFor("the record to expire", async () => (await reader.discover("gone")).length === 0);
   });
 
   it("ThreadedServer with the etcd registrar (AutoRegistrar) -> discovered; a stock Python rpyc client calls it at that address", { skip: rpycPeerSkip() ?? false }, async () => {
     const prefix = uniquePrefix("rpycpy");
-    const registrar = new EtcdRegistryClient({ etcd: client, prefix });
+    const registrar = new EtcdRegistryClient({ etcd: fx.client, prefix });
     const server = new ThreadedServer(CalculatorService, { hostname: "127.0.0.1", port: 0, registrar });
     await server.start();
     try {
@@ -106,7 +97,7 @@ describe("EtcdRegistryClient (rpyc registrar on etcd)", { skip: skipUnlessEtcd()
 
   it("AutoRegistrar on the etcd registrar: start registers, stop unregisters", async () => {
     const prefix = uniquePrefix("auto");
-    const registrar = new EtcdRegistryClient({ etcd: client, prefix });
+    const registrar = new EtcdRegistryClient({ etcd: fx.client, prefix });
     const auto = new AutoRegistrar(registrar, ["Auto"], 18863, { interface: "127.0.0.1" });
     assert.equal(await auto.start(), true);
     assert.deepEqual(await registrar.discover("auto"), [["127.0.0.1", 18863]]);
