@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { describe, it } from "node:test";
 import { EtcdClient } from "../../src/etcd/client.js";
 import { discover } from "../../src/rpyc/registry/client.js";
@@ -7,31 +6,13 @@ import { AutoRegistrar } from "../../src/rpyc/registry/auto.js";
 import { EtcdRegistryClient } from "../../src/rpyc/registry/etcd.js";
 import { Service } from "../../src/rpyc/service.js";
 import { ThreadedServer } from "../../src/rpyc/server.js";
-import { DEBIAN_PYTHON, rpycPeerSkip } from "../rpyc/python-peer.js";
+import { rpycPeerSkip, runPythonAsync } from "../rpyc/python-peer.js";
 import { etcdFixture, skipUnlessEtcd, uniquePrefix, waitFor } from "./harness.js";
 
 class CalculatorService extends Service {
   exposed_add(a: number, b: number): number {
     return a + b;
   }
-}
-
-/** Runs a Python snippet asynchronously (our server answers it from this process); stdout, or a rejection with stderr. */
-function python(code: string, args: string[], timeoutMs = 30_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(DEBIAN_PYTHON, ["-c", code, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(out);
-      else reject(new Error(`python exited with ${code}\n${err}`));
-    });
-  });
 }
 
 describe("EtcdRegistryClient (rpyc registrar on etcd)", { skip: skipUnlessEtcd() }, () => {
@@ -86,7 +67,9 @@ describe("EtcdRegistryClient (rpyc registrar on etcd)", { skip: skipUnlessEtcd()
         const found = await registrar.discover("CALCULATOR");
         return found.length > 0 ? found : undefined;
       });
-      const out = await python("import sys, rpyc\nc = rpyc.connect(sys.argv[1], int(sys.argv[2]))\nprint(c.root.add(2, 3))\nc.close()", [host, String(port)]);
+      const run = await runPythonAsync("import sys, rpyc\nc = rpyc.connect(sys.argv[1], int(sys.argv[2]))\nprint(c.root.add(2, 3))\nc.close()", { args: [host, String(port)], timeoutMs: 30_000 });
+      assert.equal(run.code, 0, run.stderr);
+      const out = run.stdout;
       assert.equal(out.trim(), "5");
     } finally {
       await server.close();
