@@ -80,6 +80,8 @@ export type {
   ServerRecvMessageEvent,
   ServerSendMessageEvent,
 } from "./call/events.js";
+export type { CallProtocol, ObservedCall, ServerObserver } from "./call/observer.js";
+export type { ClientObserver, ObservedClientCall } from "./client/observer.js";
 export { channelFor, type ServiceEntries } from "./testing/channel-for.js";
 export {
   HealthService,

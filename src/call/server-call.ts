@@ -17,6 +17,7 @@ import { Code, fromError, RpcError, statusOf, type Status } from "../status.js";
 import { eventFields, type EventBus } from "../events.js";
 import type { AuthContext, ServerStream, TrailingStatus } from "./context.js";
 import type { ServerEvents } from "./events.js";
+import type { CallProtocol, ObservedCall, ObserverSet } from "./observer.js";
 import { abortError, statusError } from "./abort.js";
 
 /** Server-wide settings and bookkeeping a call needs. */
@@ -37,6 +38,8 @@ export interface CallEnv {
    * Without it they become process warnings.
    */
   readonly reportError?: ((err: unknown, call: ServerCall<any, any>) => void) | undefined;
+  /** Metrics, channelz and the dashboard: told about each call while any observer is registered. */
+  readonly observers?: ObserverSet;
 }
 
 /** What the front learned from the request headers before dispatch. */
@@ -48,6 +51,8 @@ export interface RequestFacts {
   readonly userAgent: string | undefined;
   readonly rawHeaders: readonly string[];
   readonly session: SessionInfo;
+  /** The wire protocol the request came in on (default "grpc"). */
+  readonly protocol?: CallProtocol;
 }
 
 /** Queued request messages above which the stream is paused, so a fast client cannot fill memory. */
@@ -60,7 +65,7 @@ type Waiter = { resolve: () => void; reject: (err: RpcError) => void };
  * limit, writes responses under flow control, and sends the status exactly once.
  * It is both the context of context-style handlers and the stream of stream-style ones.
  */
-export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Req, Res>, EnvelopeSink {
+export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Req, Res>, EnvelopeSink, ObservedCall {
   readonly method: MethodInfo;
   readonly contentType: string;
   readonly requestEncoding: Encoding;
@@ -68,6 +73,15 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
   readonly userAgent: string | undefined;
   readonly peer: string;
   lastMessageCompressed = false;
+  readonly protocol: CallProtocol;
+  /** `performance.now()` at dispatch while observers listen, else 0 (no clock read per call). */
+  readonly startedAt: number;
+  /** Response messages written so far. */
+  messagesSent = 0;
+  /** The observers when any were registered as the call began. */
+  private readonly obs: ObserverSet | undefined;
+  /** The status code finish() sent. */
+  private sentCode: Code = Code.OK;
 
   private md: Metadata | undefined;
   private initial: Metadata | undefined;
@@ -131,6 +145,9 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
     this.guard = guardOf(stream.session);
     this.sendEncoding = "identity";
     this.events = env.events.active ? env.events : undefined;
+    this.protocol = facts.protocol ?? "grpc";
+    this.obs = env.observers?.active ? env.observers : undefined;
+    this.startedAt = this.obs === undefined ? 0 : performance.now();
     if (env.defaultCompression !== "identity") this.setCompression(env.defaultCompression);
     this.reader = new EnvelopeReader(env.maxReceiveMessageLength, this);
     // Shared listener functions find the call through the stream: no closures per call.
@@ -142,6 +159,17 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
       const ms = facts.deadline.timeRemaining();
       this.timer = setTimeout(() => this.expire(), Math.min(ms, MAX_TIMER_MS));
     }
+    this.obs?.callStarted(this);
+  }
+
+  /** The connection this call runs on. */
+  get session(): ServerStreamLike["session"] {
+    return this.stream.session;
+  }
+
+  /** Request messages received so far. */
+  get messagesReceived(): number {
+    return this.received;
   }
 
   // ---- context ---------------------------------------------------------------------
@@ -310,6 +338,7 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
       return this.failReceive(new RpcError(Code.INTERNAL, "received more than one message for a unary request"));
     }
     this.inbox.push(env);
+    this.obs?.messageReceived(this);
     if (this.inbox.length >= INBOX_HIGH_WATER && !this.paused) {
       this.paused = true;
       this.stream.pause();
@@ -505,6 +534,8 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
     }
     this.skipCompression = false;
     this.guard?.sawActivity();
+    this.messagesSent++;
+    this.obs?.messageSent(this);
     return this.stream.write(frameMessage(data, compressed));
   }
 
@@ -559,6 +590,7 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
   finish(status: Status, metadata: Metadata | undefined): void {
     if (this.done) return;
     this.done = true;
+    this.sentCode = status.code;
     this.clearTimer();
     if (status.code === Code.OK && !status.message && (!metadata || metadata.size === 0) && this.headersSent) {
       // The common end of a successful call: a shared, never-mutated trailers object.
@@ -689,6 +721,7 @@ export class ServerCall<Req = unknown, Res = unknown> implements ServerStream<Re
     if (!this.ended) {
       this.ended = true;
       this.env.onCallEnd(this);
+      this.obs?.callEnded(this, this.delivered ? this.sentCode : Code.CANCELLED, performance.now() - this.startedAt);
       if (this.terminationCallbacks !== undefined) runTerminationCallbacks(this.terminationCallbacks.splice(0), this, this.env.reportError);
     }
   }

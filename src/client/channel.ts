@@ -11,6 +11,7 @@ import { createLoadBalancer, type LoadBalancer, type LoadBalancingPolicy } from 
 import type { ResolvedAddress, Resolver, ResolverFactory } from "./resolver.js";
 import { Subchannel, type SubchannelContext } from "./subchannel.js";
 import { addressKey, parseChannelTarget, type ChannelTarget } from "./target.js";
+import { ClientObserverSet, type ClientObserver } from "./observer.js";
 import type { ClientEvents } from "./events.js";
 import type { ClientInterceptor } from "./interceptors.js";
 
@@ -80,6 +81,8 @@ export interface ChannelOptions {
    * counts as serving.
    */
   healthCheck?: { serviceName: string };
+  /** Told about every call of this channel (client metrics use this; see Channel.observe()). */
+  observers?: readonly ClientObserver[];
   /** Resolvers for target schemes of this channel only (before the registerResolver registry). */
   resolvers?: Readonly<Record<string, ResolverFactory>>;
   /** Floor between two DNS resolutions of a dns: target (grpc-js `grpc.dns_min_time_between_resolutions_ms`, default 30 s). */
@@ -113,6 +116,10 @@ const PACKAGE_VERSION = "0.1.0";
  */
 export class Channel implements AsyncDisposable {
   readonly events = new EventBus<ClientEvents>();
+  /** @internal Client metrics and channelz (see observe()). */
+  readonly observers = new ClientObserverSet();
+  /** The target string this channel was created with. */
+  readonly targetString: string;
   readonly options: Readonly<Required<Pick<ChannelOptions, "maxReceiveMessageLength" | "maxSendMessageLength" | "compression" | "keepaliveTimeoutMs" | "connectTimeoutMs">>> & ChannelOptions;
   readonly userAgent: string;
   readonly scheme: "http" | "https";
@@ -142,6 +149,8 @@ export class Channel implements AsyncDisposable {
    *   (or ChannelOptions.resolvers).
    */
   constructor(target: string, options: ChannelOptions = {}) {
+    this.targetString = target;
+    for (const o of options.observers ?? []) this.observers.add(o);
     this.credentials = options.credentials ?? ChannelCredentials.insecure();
     checkStatusDetailsCodec(options.statusDetailsCodec, "Channel");
     this.options = {
@@ -199,6 +208,11 @@ export class Channel implements AsyncDisposable {
   }
 
   /** The current connectivity state (derived from the subchannels' states). */
+  /** Tells `observer` about every call of this channel from now on; returns a function that stops it. */
+  observe(observer: ClientObserver): () => void {
+    return this.observers.add(observer);
+  }
+
   get state(): ChannelState {
     if (this.closed) return "shutdown";
     const list = this.subchannels;

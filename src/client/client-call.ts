@@ -17,6 +17,7 @@ import type { Channel } from "./channel.js";
 import { chainClientInterceptors } from "./interceptors.js";
 import { metadataFromHeaders, statusFromHeaders } from "./response-headers.js";
 import { codeFromHttpStatus, codeFromRstCode, rstCodeName } from "./status-mapping.js";
+import type { ClientObserverSet, ObservedClientCall } from "./observer.js";
 
 /** Per-call options (grpclib `timeout=`, `metadata=`; plus cancellation and propagation). */
 export interface CallOptions {
@@ -63,7 +64,7 @@ type Waiter = { resolve: () => void; reject: (err: RpcError) => void };
  * headers, messages and trailers, or cancel. Receiving honours flow control: the HTTP/2
  * stream is paused while unread messages pile up.
  */
-export class ClientCall<Req, Res> implements AsyncIterable<Res>, AsyncDisposable {
+export class ClientCall<Req, Res> implements AsyncIterable<Res>, AsyncDisposable, ObservedClientCall {
   /** Request metadata; mutable until the request is sent. */
   readonly metadata: Metadata;
   readonly deadline: Deadline | undefined;
@@ -77,6 +78,12 @@ export class ClientCall<Req, Res> implements AsyncIterable<Res>, AsyncDisposable
   status: Status | undefined;
   /** Whether the most recently received message had the compressed flag set. */
   lastMessageCompressed = false;
+  /** `performance.now()` when the request started, while the channel has observers (else 0). */
+  startedAt = 0;
+  /** Request messages sent so far. */
+  messagesSent = 0;
+  /** The channel's observers when any were registered as the request started. */
+  private obs: ClientObserverSet | undefined;
 
   private readonly compression: Encoding;
   private started: Promise<void> | undefined;
@@ -94,6 +101,15 @@ export class ClientCall<Req, Res> implements AsyncIterable<Res>, AsyncDisposable
   private reader: EnvelopeReader | undefined;
   private inbox: Envelope[] = [];
   private received = 0;
+  /** Response messages received so far. */
+  get messagesReceived(): number {
+    return this.received;
+  }
+
+  /** The channel's target (for observers). */
+  get target(): string {
+    return this.channel.targetString;
+  }
   private dataEnded = false;
   private waiter: Waiter | undefined;
   private paused = false;
@@ -145,6 +161,11 @@ export class ClientCall<Req, Res> implements AsyncIterable<Res>, AsyncDisposable
 
   /** Sends the request headers (opens the HTTP/2 stream); `end` half-closes at once. */
   sendRequest(options: { end?: boolean } = {}): Promise<void> {
+    if (this.started === undefined && this.channel.observers.active) {
+      this.obs = this.channel.observers;
+      this.startedAt = performance.now();
+      this.obs.callStarted(this);
+    }
     this.started ??= this.start(options.end ?? false);
     return this.started;
   }
@@ -178,6 +199,8 @@ export class ClientCall<Req, Res> implements AsyncIterable<Res>, AsyncDisposable
     if (this.endSent || stream.writableEnded) throw new SwitchboardError(ErrorCode.CALL_STATE, "the request stream has already ended");
     this.remember(frame);
     sentHeadersOrData(this.session);
+    this.messagesSent++;
+    this.obs?.messageSent(this);
     if (options.end) {
       this.endSent = true;
       stream.end(frame);
@@ -478,6 +501,7 @@ export class ClientCall<Req, Res> implements AsyncIterable<Res>, AsyncDisposable
       return;
     }
     this.inbox.push(env);
+    this.obs?.messageReceived(this);
     if (this.inbox.length >= INBOX_HIGH_WATER && !this.paused) {
       this.paused = true;
       this.stream?.pause();
@@ -587,6 +611,7 @@ export class ClientCall<Req, Res> implements AsyncIterable<Res>, AsyncDisposable
     this.status = status;
     this.trailingMetadata = trailing;
     this.clearTimer();
+    this.obs?.callEnded(this, status.code, performance.now() - this.startedAt);
     if (status.code !== Code.OK) {
       this.error = new RpcError(status.code, status.message, { metadata: trailing, details: status.details, statusDetailsBin: status.statusDetailsBin });
     }

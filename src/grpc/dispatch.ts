@@ -9,6 +9,8 @@ import type { Router } from "../service/router.js";
 import { guardOf } from "../server/connection-guard.js";
 import { sessionInfo } from "../server/session-info.js";
 import { Code } from "../status.js";
+import type { CallProtocol, ObserverSet } from "../call/observer.js";
+import type { MethodInfo } from "../service/method.js";
 import { encodeGrpcMessage } from "./percent.js";
 import { decodeRequestMetadata, findBadMetadata, headerListBytes } from "./request-metadata.js";
 
@@ -20,6 +22,8 @@ export interface DispatchCore {
   readonly maxDeadlineMs: number | undefined;
   /** Codecs by lower-case content subtype ("proto", "json", ...). */
   readonly codecs: ReadonlyMap<string, Codec>;
+  /** Told about requests refused before they became calls (metrics count them). */
+  readonly observers?: ObserverSet;
   /** Why new calls are refused right now (not started, stopping), or undefined when serving. */
   refusal(): string | undefined;
   /**
@@ -48,6 +52,12 @@ export function trailersOnly(stream: ServerStreamLike, contentType: string, code
   closeWhenUnread(stream);
 }
 
+/** trailersOnly() for a request refused before it became a call, told to the observers first. */
+function refuse(core: DispatchCore, stream: ServerStreamLike, protocol: CallProtocol, method: MethodInfo | undefined, contentType: string, code: Code, message: string, extra?: Record<string, string>): void {
+  if (core.observers?.active) core.observers.callRefused(method, code, stream.session, protocol);
+  trailersOnly(stream, contentType, code, message, extra);
+}
+
 /** After an early answer, a client still sending is told to stop (RST_STREAM NO_ERROR) instead of being read. */
 function closeWhenUnread(stream: ServerStreamLike): void {
   setImmediate(() => {
@@ -69,7 +79,7 @@ function ignoreStreamError(): void {
  * builds the call and starts the handler. Every refusal is answered, never thrown.
  */
 export function createStreamListener(core: DispatchCore) {
-  return function onStream(stream: ServerStreamLike, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]): void {
+  return function onStream(stream: ServerStreamLike, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[], protocol: CallProtocol = "grpc"): void {
     stream.on("error", ignoreStreamError);
     // After a GOAWAY for abuse, HEADERS already in the socket buffer must not start handlers.
     if (guardOf(stream.session)?.abandoned) return void stream.close(constants.NGHTTP2_REFUSED_STREAM);
@@ -81,25 +91,25 @@ export function createStreamListener(core: DispatchCore) {
     if (headers["te"] !== "trailers") return rejectHttp(stream, 400, Code.INTERNAL, 'gRPC requires the header "te: trailers"');
     const headerBytes = headerListBytes(rawHeaders);
     if (headerBytes > core.maxHeaderListSize) {
-      return trailersOnly(stream, contentType, Code.RESOURCE_EXHAUSTED, `request headers too large (${headerBytes} bytes, limit ${core.maxHeaderListSize})`);
+      return refuse(core, stream, protocol, undefined, contentType, Code.RESOURCE_EXHAUSTED, `request headers too large (${headerBytes} bytes, limit ${core.maxHeaderListSize})`);
     }
     const refusal = core.refusal();
-    if (refusal !== undefined) return trailersOnly(stream, contentType, Code.UNAVAILABLE, refusal);
+    if (refusal !== undefined) return refuse(core, stream, protocol, undefined, contentType, Code.UNAVAILABLE, refusal);
     const bad = findBadMetadata(rawHeaders);
-    if (bad !== undefined) return trailersOnly(stream, contentType, Code.INTERNAL, bad);
+    if (bad !== undefined) return refuse(core, stream, protocol, undefined, contentType, Code.INTERNAL, bad);
     const path = headers[":path"] ?? "";
     const found = core.router.lookup(path, () => decodeRequestMetadata(rawHeaders));
-    if (!found) return trailersOnly(stream, contentType, Code.UNIMPLEMENTED, `method not found: ${headerText(path)}`);
+    if (!found) return refuse(core, stream, protocol, undefined, contentType, Code.UNIMPLEMENTED, `method not found: ${headerText(path)}`);
     const codec = contentType === "application/grpc" ? core.codecs.get("proto") : core.codecs.get(contentSubtype(contentType));
-    if (!codec) return trailersOnly(stream, contentType, Code.INTERNAL, `no codec registered for content-subtype ${JSON.stringify(headerText(contentSubtype(contentType)))}`);
+    if (!codec) return refuse(core, stream, protocol, found, contentType, Code.INTERNAL, `no codec registered for content-subtype ${JSON.stringify(headerText(contentSubtype(contentType)))}`);
     const def = codec === protoCodec ? found : withCodec(found, codec);
 
     let deadline: Deadline | undefined;
     const timeout = headers["grpc-timeout"];
     if (timeout !== undefined) {
       const parsed = parseTimeout(String(timeout));
-      if (parsed.error !== undefined) return trailersOnly(stream, contentType, Code.INTERNAL, headerText(parsed.error));
-      if (parsed.ms <= 0) return trailersOnly(stream, contentType, Code.DEADLINE_EXCEEDED, "deadline exceeded before the call started");
+      if (parsed.error !== undefined) return refuse(core, stream, protocol, found, contentType, Code.INTERNAL, headerText(parsed.error));
+      if (parsed.ms <= 0) return refuse(core, stream, protocol, found, contentType, Code.DEADLINE_EXCEEDED, "deadline exceeded before the call started");
       deadline = Deadline.after(parsed.ms);
     }
     if (core.maxDeadlineMs !== undefined) deadline = Deadline.min(deadline, Deadline.after(core.maxDeadlineMs));
@@ -107,9 +117,9 @@ export function createStreamListener(core: DispatchCore) {
     const encodingHeader = headers["grpc-encoding"];
     const encoding = encodingHeader === undefined ? "identity" : String(encodingHeader);
     if (!isEncoding(encoding)) {
-      return trailersOnly(stream, contentType, Code.UNIMPLEMENTED, `unsupported grpc-encoding ${JSON.stringify(headerText(encoding))}`, { "grpc-accept-encoding": ACCEPT_ENCODING });
+      return refuse(core, stream, protocol, found, contentType, Code.UNIMPLEMENTED, `unsupported grpc-encoding ${JSON.stringify(headerText(encoding))}`, { "grpc-accept-encoding": ACCEPT_ENCODING });
     }
-    if (!core.admit(def)) return trailersOnly(stream, contentType, Code.RESOURCE_EXHAUSTED, "too many concurrent calls on this server");
+    if (!core.admit(def)) return refuse(core, stream, protocol, found, contentType, Code.RESOURCE_EXHAUSTED, "too many concurrent calls on this server");
 
     const accept = headers["grpc-accept-encoding"];
     const userAgent = headers["user-agent"];
@@ -124,6 +134,7 @@ export function createStreamListener(core: DispatchCore) {
         userAgent: userAgent === undefined ? undefined : String(userAgent),
         rawHeaders,
         session: sessionInfo(stream.session!),
+        protocol,
       },
       core.env,
     );

@@ -11,6 +11,7 @@ import type { DescService } from "@bufbuild/protobuf";
 import { chainInterceptors, type ServerInterceptor } from "../call/interceptors.js";
 import { NEEDS_ASYNC, type CallEnv, type ServerCall } from "../call/server-call.js";
 import type { RecvRequestHandler, ServerEvents } from "../call/events.js";
+import { ObserverSet, type ServerObserver } from "../call/observer.js";
 import { ErrorCode, SwitchboardError } from "../errors.js";
 import { EventBus, eventFields, type EventTarget } from "../events.js";
 import { createStreamListener, type DispatchCore } from "../grpc/dispatch.js";
@@ -60,6 +61,8 @@ export interface LocalCallPath {
 export class Server implements AsyncDisposable, EventTarget<ServerEvents> {
   /** grpclib server events: `listen(server, "recvRequest", fn)`; free while nobody listens. */
   readonly events = new EventBus<ServerEvents>();
+  /** @internal Metrics, channelz and the dashboard (see observe()). */
+  readonly observers = new ObserverSet();
   private readonly options: ResolvedServerOptions;
   private readonly router = new Router();
   private readonly listeners: Listener[] = [];
@@ -111,6 +114,7 @@ export class Server implements AsyncDisposable, EventTarget<ServerEvents> {
       defaultCompression: this.options.compression,
       onCallEnd: (call) => this.onCallEnd(call),
       events: this.events,
+      observers: this.observers,
       statusDetailsCodec: this.options.statusDetailsCodec,
       reportError: this.options.onError ? (err, call) => report(this.options.onError, err, { source: "handler", method: call.method.path, peer: call.peer }) : undefined,
     };
@@ -120,6 +124,7 @@ export class Server implements AsyncDisposable, EventTarget<ServerEvents> {
       maxHeaderListSize: this.options.maxHeaderListSize,
       maxDeadlineMs: this.options.maxDeadlineMs,
       codecs: this.options.codecs,
+      observers: this.observers,
       refusal: () => (this.state === "serving" ? undefined : this.state === "new" ? "server is not started" : "server is shutting down"),
       admit: (def) => {
         if (this.running >= this.options.maximumConcurrentRpcs) return false;
@@ -161,6 +166,19 @@ export class Server implements AsyncDisposable, EventTarget<ServerEvents> {
       exposeErrors: this.options.exposeErrors,
       stopping: () => this.isStopping(),
     };
+  }
+
+  /**
+   * Tells `observer` about every call and connection from now on (metrics, channelz, the
+   * dashboard use this); returns a function that stops it. Costs nothing while none is added.
+   */
+  observe(observer: ServerObserver): () => void {
+    return this.observers.add(observer);
+  }
+
+  /** Connections that finished their handshake and are open now (in-memory ones included). */
+  get openSessions(): number {
+    return this.sessions.size;
   }
 
   /** Runs `fn` when stop() begins, before new calls are refused (health flips to NOT_SERVING here). */
@@ -396,7 +414,11 @@ export class Server implements AsyncDisposable, EventTarget<ServerEvents> {
     session.on("error", ignoreError);
     // Errors arrive when the socket may already be gone: learn the peer while it is there.
     if (this.options.onError) sessionInfo(session);
-    session.once("close", () => this.sessions.delete(session));
+    session.once("close", () => {
+      this.sessions.delete(session);
+      if (this.observers.active) this.observers.sessionClosed(session);
+    });
+    if (this.observers.active) this.observers.sessionOpened(session);
     setUpSession(session, this.options);
     if (this.state === "stopping" || this.state === "stopped") session.close();
   }
