@@ -9,7 +9,7 @@ import { status } from "@grpc/grpc-js";
 import { Code, RpcError, type ObservedCall, type ServerObserver } from "../../src/index.js";
 import type { MethodInfo } from "../../src/service/method.js";
 import { Greeter } from "../../examples/gen/helloworld/helloworld_pb.js";
-import { expectCode, GREETER_SAY_HELLO, Harness, T, until } from "./helpers.js";
+import { bytesCodec, expectCode, GREETER_SAY_HELLO, Harness, T, unary, until } from "./helpers.js";
 
 const h = new Harness();
 afterEach(() => h.close());
@@ -91,13 +91,7 @@ describe("server observers", () => {
     const { server, target } = await greeterServer();
     const { seen, observer } = recorder();
     server.observe(observer);
-    const client = h.client(target);
-    await expectCode(
-      new Promise((resolve, reject) =>
-        client.makeUnaryRequest("/no.Such/Method", (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0), (err, value) => (err ? reject(Object.assign(err, { responses: [] })) : resolve({ responses: [value] } as never))),
-      ),
-      status.UNIMPLEMENTED,
-    );
+    await expectCode(unary(h.client(target), "/no.Such/Method", Buffer.alloc(0), bytesCodec, bytesCodec), status.UNIMPLEMENTED);
     await until(() => seen.refused.length === 1);
     assert.deepEqual(seen.refused, [{ method: undefined, code: Code.UNIMPLEMENTED }]);
     assert.deepEqual(seen.started, []);
