@@ -33,6 +33,7 @@ import { median } from "./lib/stats.js";
 import { jsonrpcScenarios } from "./jsonrpc/scenarios.js";
 import { rpycScenarios } from "./rpyc/scenarios.js";
 import { clusterScenarios } from "./cluster/scenarios.js";
+import { metricsScenarios } from "./metrics/scenarios.js";
 import {
   CLIENT_STREAM_COUNT,
   CLIENT_STREAM_SIZE,
@@ -497,6 +498,7 @@ const SCENARIOS: { name: string; run: () => Promise<void> }[] = [
   ...jsonrpcScenarios({ quick: QUICK, tmp, log, out, record, bodyFile }),
   ...rpycScenarios({ quick: QUICK, log, out, record }),
   ...clusterScenarios({ quick: QUICK, log, out, record, bodyFile }),
+  ...metricsScenarios({ quick: QUICK, log, out, record, bodyFile }),
 ];
 
 interface Target {
@@ -531,6 +533,9 @@ const TARGETS: Target[] = [
   { label: "RPyC, 1 Python client: calls/s >= 2x rpyc's ThreadedServer", scenario: "rpyc-echo", metric: "calls/s", of: "sb", against: "peer", ok: atLeast(2) },
   { label: "RPyC, 4 Python clients: calls/s >= 2x rpyc's ThreadedServer", scenario: "rpyc-echo-concurrent", metric: "calls/s", of: "sb", against: "peer", ok: atLeast(2) },
   { label: "RPyC, 1 Python client: server CPU per call <= 0.5x rpyc's", scenario: "rpyc-echo", metric: "server CPU µs / call", of: "sb", against: "peer", ok: atMost(0.5) },
+  // bench/metrics/scenarios.ts: off / prom (ServerMetrics) / full (ServerMetrics + OpenTelemetry with sdk-metrics)
+  { label: "unary small, metrics on (Prometheus): server CPU per call <= 1.1x off", scenario: "metrics-overhead", metric: "server CPU µs / call", of: "prom", against: "off", ok: atMost(1.1) },
+  { label: "unary small, metrics on (Prometheus + OTel SDK): server CPU per call <= 1.1x off", scenario: "metrics-overhead", metric: "server CPU µs / call", of: "full", against: "off", ok: atMost(1.1) },
 ];
 
 function summary(): string {

@@ -17,6 +17,6 @@ fi
 status=0
 run test || status=$?
 echo
-echo "# again on node:http2 (SWITCHBOARD_TRANSPORT=node): test/interop test/wire test/reliability"
-SWITCHBOARD_TRANSPORT=node run test/interop test/wire test/reliability || status=$?
+echo "# again on node:http2 (SWITCHBOARD_TRANSPORT=node): test/interop test/wire test/reliability test/web"
+SWITCHBOARD_TRANSPORT=node run test/interop test/wire test/reliability test/web || status=$?
 exit "$status"

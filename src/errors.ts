@@ -55,6 +55,8 @@ export const ErrorCode = {
   NO_ADDRESSES: "ERR_SB_NO_ADDRESSES",
   /** A worker process of a cluster could not start or kept crashing. */
   CLUSTER: "ERR_SB_CLUSTER",
+  /** The admin server would listen beyond loopback without a token (set one, or allowUnauthenticated). */
+  ADMIN_UNPROTECTED: "ERR_SB_ADMIN_UNPROTECTED",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -131,3 +131,39 @@ export {
 export * from "./etcd/index.js";
 // The tinyrpc-style JSON-RPC front (RPCServer, RPCClient, RPCDispatcher, JSONRPCProtocol, ...).
 export * from "./jsonrpc/index.js";
+// Browsers on the gRPC port: gRPC-Web, Connect, HTTP/1.1 and CORS (docs/web.md).
+export type { CorsOptions, WebOptions } from "./web/index.js";
+export type { Idempotency } from "./service/method.js";
+// Prometheus and OpenTelemetry metrics (docs/observability.md). The OpenTelemetry "_OTHER"
+// method name is re-exported under its own name: the dashboard has an "other" row of its own.
+export {
+  attachClientOpenTelemetry,
+  attachOpenTelemetry,
+  ClientMetrics,
+  DEFAULT_BUCKETS,
+  OTHER_LABELS,
+  OTHER_METHOD as OTEL_OTHER_METHOD,
+  ServerMetrics,
+  type MetricsOptions,
+  type OpenTelemetryOptions,
+  type RpcLabels,
+  type ServerMetricsOptions,
+} from "./metrics/index.js";
+// grpc.channelz.v1.Channelz for the server and channels.
+export { addChannelzService, ChannelzService, enableChannelz, Channelz, ChannelConnectivityState_State } from "./services/channelz/index.js";
+// The admin server: /metrics, /health, the live dashboard and its event stream.
+export {
+  DashboardStats,
+  LatencyHistogram,
+  OTHER_METHOD as DASHBOARD_OTHER_METHOD,
+  startAdmin,
+  type AdminOptions,
+  type AdminServer,
+  type CallsSnapshot,
+  type DashboardSnapshot,
+  type DashboardStatsOptions,
+  type HealthSummary,
+  type MethodSnapshot,
+  type RuntimeSnapshot,
+  type ServerSnapshot,
+} from "./admin/index.js";

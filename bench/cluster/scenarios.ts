@@ -10,24 +10,18 @@
 // cores h2load takes part of them, so this bounds what one more core buys here from below.
 // Rounds alternate the three placements; tables show medians.
 //   Standalone: node --import tsx bench/cluster/scenarios.ts [--quick]
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { spawn } from "node:child_process";
 import { h2loadArgs, parseLog, parseSummary } from "../lib/h2load.js";
-import { installCleanup, Lines, ROOT, run } from "../lib/proc.js";
+import { Lines, ROOT, run } from "../lib/proc.js";
 import { fmt, table, type Metric } from "../lib/report.js";
+import { runIfMain, type ScenarioContext } from "../lib/scenario.js";
 import { median } from "../lib/stats.js";
 import { path, requests } from "../lib/workload.js";
 
-export interface ClusterScenarioContext {
-  quick: boolean;
-  log: (msg: string) => void;
-  out: (text: string) => void;
-  record: (scenario: string, metrics: readonly Metric[]) => void;
-  bodyFile: (name: string, bytes: Buffer) => string;
-}
+export type ClusterScenarioContext = ScenarioContext;
 
 interface Placement {
   key: string;
@@ -102,22 +96,4 @@ export function clusterScenarios(ctx: ClusterScenarioContext): { name: string; r
   return [{ name: "cluster-unary", run: () => runClusterUnary(ctx) }];
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  installCleanup();
-  const tmp = mkdtempSync(join(tmpdir(), "switchboard-bench-cluster-"));
-  try {
-    await runClusterUnary({
-      quick: process.argv.includes("--quick"),
-      log: (m) => process.stderr.write(`${m}\n`),
-      out: (t) => process.stdout.write(t),
-      record: () => {},
-      bodyFile: (name, bytes) => {
-        const file = join(tmp, `${name}.bin`);
-        writeFileSync(file, bytes);
-        return file;
-      },
-    });
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
-}
+await runIfMain(import.meta.url, "cluster", runClusterUnary);

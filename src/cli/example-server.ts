@@ -7,6 +7,7 @@ import { serveWorkers, type WorkerInfo, type WorkerServing } from "../cluster/in
 import { Greeter } from "../gen/helloworld/helloworld_pb.js";
 import { registerWithEtcd } from "../etcd/register.js";
 import type { DescService } from "@bufbuild/protobuf";
+import { startAdmin, type AdminServer } from "../admin/admin-server.js";
 
 /** Greeter implementation with context-style handlers. */
 export const greeter: ServiceImpl<typeof Greeter> = {
@@ -27,6 +28,8 @@ export interface ExampleServerOptions {
   reusePort?: boolean;
   /** Register every served service in etcd (switchboard serve --etcd). */
   etcd?: EtcdServeOptions;
+  /** Also run the admin server (dashboard, /metrics, /health) there (switchboard serve --admin). */
+  admin?: { host: string; port: number; token?: string };
 }
 
 export interface EtcdServeOptions {
@@ -94,12 +97,24 @@ export async function runExampleServer(
   out: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
   log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
 ): Promise<void> {
-  const { server, host, port } = await startExampleServer(options);
+  const { server, health, host, port } = await startExampleServer(options);
+  let admin: AdminServer | undefined;
+  if (options.admin) {
+    try {
+      admin = await startAdmin(server, { ...options.admin, health });
+    } catch (err) {
+      // A taken admin port fails the command rather than leaving a server without its dashboard.
+      await server.stop();
+      throw err;
+    }
+  }
   const unregister = options.etcd ? registerExample(server.services, host, port, options.etcd, log) : undefined;
   // Out of etcd first (clients move away), then drain.
-  const stoppable = { stop: async (graceMs: number) => (await unregister?.(), server.stop(graceMs)) };
+  // The dashboard stays up while the calls drain, and closes last.
+  const stoppable = { stop: async (graceMs: number) => (await unregister?.(), await server.stop(graceMs), await admin?.close()) };
   const remove = gracefulExit([stoppable], { graceMs: 5000, onStopped: () => out("stopped") });
   out(`Greeter listening on ${host}:${port}`);
+  if (admin) out(`admin listening on ${admin.url}`);
   await server.waitForTermination();
   remove();
 }

@@ -14,6 +14,7 @@ import { addressKey, parseChannelTarget, type ChannelTarget } from "./target.js"
 import { ClientObserverSet, type ClientObserver } from "./observer.js";
 import type { ClientEvents } from "./events.js";
 import type { ClientInterceptor } from "./interceptors.js";
+import { ChannelTracker } from "../services/channelz/channel.js";
 
 /** Options for `new Channel()`. */
 export interface ChannelOptions {
@@ -87,6 +88,12 @@ export interface ChannelOptions {
   resolvers?: Readonly<Record<string, ResolverFactory>>;
   /** Floor between two DNS resolutions of a dns: target (grpc-js `grpc.dns_min_time_between_resolutions_ms`, default 30 s). */
   dnsMinTimeBetweenResolutionsMs?: number;
+  /**
+   * List this channel, its subchannels and connections in channelz (grpc.channelz.v1) until
+   * close() (grpc-js `grpc.enable_channelz`). Off by default: a listed channel stays in the
+   * process-wide registry until it is closed.
+   */
+  channelz?: boolean;
 }
 
 /** The part of a gRPC service config (doc/service_config.md) a channel reads. */
@@ -142,6 +149,8 @@ export class Channel implements AsyncDisposable {
   /** Wake-ups of getSession() calls waiting for a state change. */
   private readonly waiters = new Set<() => void>();
   private readonly subchannelContext: SubchannelContext;
+  /** Channelz bookkeeping while ChannelOptions.channelz is on (removed from the registry by close()). */
+  private readonly channelz: ChannelTracker | undefined;
 
   /**
    * @param target `host:port`, `[v6]:port`, `unix:/path`, `unix:///path`, `dns:[//authority/]host[:port]`,
@@ -205,6 +214,7 @@ export class Channel implements AsyncDisposable {
       },
     };
     if (this.target.addresses) this.setAddresses(this.target.addresses);
+    this.channelz = options.channelz === true ? new ChannelTracker(this) : undefined;
   }
 
   /** The current connectivity state (derived from the subchannels' states). */
@@ -386,7 +396,17 @@ export class Channel implements AsyncDisposable {
 
   /** Call bookkeeping: an idle channel must not keep the process alive. */
   callStarted(session: ClientSessionLike): void {
-    this.subchannelOf.get(session)?.callStarted(session);
+    const sub = this.subchannelOf.get(session);
+    sub?.callStarted(session);
+    // channelz counts the call on the subchannel and connection it went to.
+    if (sub && this.channelz) this.channelz.streamStarted(sub, session);
+  }
+
+  /** @internal channelz: the current subchannels, then the draining ones (removed by an update or close()). */
+  channelzSubchannels(): readonly Subchannel[] {
+    const list = [...this.subchannels];
+    for (const sc of this.allSubchannels) if (!list.includes(sc)) list.push(sc);
+    return list;
   }
 
   callEnded(session: ClientSessionLike): void {
@@ -402,6 +422,7 @@ export class Channel implements AsyncDisposable {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.channelz?.remove();
     this.resolver?.close();
     for (const sc of this.allSubchannels) sc.shutdown();
     for (const sc of this.subchannels) sc.shutdown();

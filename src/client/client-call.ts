@@ -110,6 +110,11 @@ export class ClientCall<Req, Res> implements AsyncIterable<Res>, AsyncDisposable
   get target(): string {
     return this.channel.targetString;
   }
+
+  /** The connection the call's stream runs on, once opened (for observers: channelz). */
+  get connection(): ClientHttp2Session | undefined {
+    return this.session;
+  }
   private dataEnded = false;
   private waiter: Waiter | undefined;
   private paused = false;

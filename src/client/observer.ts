@@ -1,5 +1,6 @@
 // The observation seam of the client: client metrics and channelz learn about calls here.
 // Synchronous and free while nobody observes (a call checks one field).
+import type { ClientSessionLike } from "../grpc/transport.js";
 import type { MethodKind } from "../service/method.js";
 import type { Code } from "../status.js";
 
@@ -12,6 +13,8 @@ export interface ObservedClientCall {
   readonly startedAt: number;
   readonly messagesSent: number;
   readonly messagesReceived: number;
+  /** The connection the call's stream runs on, once opened (channelz counts per connection). */
+  readonly connection?: ClientSessionLike | undefined;
 }
 
 /** Listens to a channel's calls; every member is optional, synchronous and must be cheap. */

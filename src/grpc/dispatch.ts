@@ -58,6 +58,19 @@ function refuse(core: DispatchCore, stream: ServerStreamLike, protocol: CallProt
   trailersOnly(stream, contentType, code, message, extra);
 }
 
+/**
+ * The method a request refused during shutdown names, looked up only for observers: metrics
+ * then count the refusal under its method instead of under the unknown-path bucket.
+ */
+function refusedMethod(core: DispatchCore, path: string | undefined, rawHeaders: string[]): MethodInfo | undefined {
+  if (!core.observers?.active || path === undefined) return undefined;
+  try {
+    return core.router.lookup(path, () => decodeRequestMetadata(rawHeaders));
+  } catch {
+    return undefined;
+  }
+}
+
 /** After an early answer, a client still sending is told to stop (RST_STREAM NO_ERROR) instead of being read. */
 function closeWhenUnread(stream: ServerStreamLike): void {
   setImmediate(() => {
@@ -94,7 +107,7 @@ export function createStreamListener(core: DispatchCore) {
       return refuse(core, stream, protocol, undefined, contentType, Code.RESOURCE_EXHAUSTED, `request headers too large (${headerBytes} bytes, limit ${core.maxHeaderListSize})`);
     }
     const refusal = core.refusal();
-    if (refusal !== undefined) return refuse(core, stream, protocol, undefined, contentType, Code.UNAVAILABLE, refusal);
+    if (refusal !== undefined) return refuse(core, stream, protocol, refusedMethod(core, headers[":path"], rawHeaders), contentType, Code.UNAVAILABLE, refusal);
     const bad = findBadMetadata(rawHeaders);
     if (bad !== undefined) return refuse(core, stream, protocol, undefined, contentType, Code.INTERNAL, bad);
     const path = headers[":path"] ?? "";

@@ -1,5 +1,6 @@
 import * as http2 from "node:http2";
 import * as net from "node:net";
+import * as tls from "node:tls";
 import { createH2Server, createSecureH2Server, type H2ServerOptions } from "../h2/index.js";
 import { lstatSync, unlinkSync, type BigIntStats } from "node:fs";
 import { ErrorCode, SwitchboardError } from "../errors.js";
@@ -42,11 +43,42 @@ export async function bindListener(target: ListenTarget, credentials: ServerCred
     // nghttp2 keeps at most this many MB per session (headers, queued frames) before refusing streams.
     maxSessionMemory: 32,
   };
-  if (o.transport === "switchboard") return bindServer(credentials.tls ? createSecureH2Server({ ...credentials.tls, handshakeTimeout: o.handshakeTimeoutMs }, engineOptions(o)) : createH2Server(engineOptions(o)), target, listen);
+  // With HTTP/1.1 on, TLS offers http/1.1 too; such connections come out as 'unknownProtocol' (see Server.wire).
+  const alpn = o.web.http1 ? ["h2", "http/1.1"] : ["h2"];
+  if (o.transport === "switchboard") {
+    if (credentials.tls && o.web.http1) return bindServer(secureWithHttp1(credentials.tls, o), target, listen);
+    return bindServer(credentials.tls ? createSecureH2Server({ ...credentials.tls, handshakeTimeout: o.handshakeTimeoutMs }, engineOptions(o)) : createH2Server(engineOptions(o)), target, listen);
+  }
   const server = credentials.tls
-    ? http2.createSecureServer({ ...base, ...credentials.tls, ALPNProtocols: ["h2"], allowHTTP1: false, handshakeTimeout: o.handshakeTimeoutMs })
+    ? http2.createSecureServer({ ...base, ...credentials.tls, ALPNProtocols: alpn, allowHTTP1: false, handshakeTimeout: o.handshakeTimeoutMs })
     : http2.createServer(base);
+  // node:http2 offers only h2 unless it handles HTTP/1.1 itself (allowHTTP1, which would turn
+  // h2 streams into compat requests too): the offer is widened on the TLS server it built.
+  if (credentials.tls && o.web.http1) (server as unknown as { ALPNProtocols: Buffer }).ALPNProtocols = alpnWire(alpn);
   return bindServer(server, target, listen);
+}
+
+/**
+ * Our engine over TLS with ALPN `h2` and `http/1.1`: h2 connections go to an h2c engine server
+ * whose events this TLS server re-emits, so it looks like createSecureH2Server to the Server;
+ * http/1.1 (or no ALPN) connections are emitted as 'unknownProtocol'.
+ */
+function secureWithHttp1(tlsOptions: tls.TlsOptions, o: ResolvedServerOptions): tls.Server {
+  const server = tls.createServer({ ...tlsOptions, ALPNProtocols: ["h2", "http/1.1"], allowHalfOpen: true, handshakeTimeout: o.handshakeTimeoutMs });
+  const h2 = createH2Server(engineOptions(o));
+  h2.on("session", (session: unknown) => server.emit("session", session));
+  h2.on("stream", (stream: unknown, headers: unknown, flags: unknown, raw: unknown) => server.emit("stream", stream, headers, flags, raw));
+  h2.on("sessionError", (err: unknown, session: unknown) => server.emit("sessionError", err, session));
+  server.on("secureConnection", (socket: tls.TLSSocket) => {
+    if (socket.alpnProtocol === "h2") h2.emit("connection", socket);
+    else if (!server.emit("unknownProtocol", socket)) socket.destroy();
+  });
+  return server;
+}
+
+/** ALPN protocol names in their wire form (each one length-prefixed), as node:tls keeps them. */
+function alpnWire(names: readonly string[]): Buffer {
+  return Buffer.concat(names.map((n) => Buffer.concat([Buffer.from([n.length]), Buffer.from(n, "latin1")])));
 }
 
 /** Options of our engine (src/h2) from the server options. */

@@ -9,7 +9,9 @@ import type { GuardOptions } from "./connection-guard.js";
 import { defaultTransport, type Transport } from "../grpc/transport.js";
 
 export { defaultTransport, type Transport };
+import { resolveWebOptions, type ResolvedWebOptions, type WebOptions } from "../web/options.js";
 import { fromGrpcChannelArgs, type GrpcChannelArgs } from "./grpc-options.js";
+import { resolveAdminOptions, type AdminOptions } from "../admin/options.js";
 
 /** Options for `new Server()`; every limit has a bounded default. */
 export interface ServerOptions {
@@ -112,6 +114,17 @@ export interface ServerOptions {
    * "Internal error" instead and leaves the details to `onError`.
    */
   exposeErrors?: boolean;
+  /**
+   * gRPC-Web and Connect beside gRPC on every port, over HTTP/2 and HTTP/1.1 (default: all on,
+   * CORS off); `false` serves gRPC only. See docs/web.md.
+   */
+  web?: boolean | WebOptions;
+  /**
+   * An admin server on a port of its own: Prometheus /metrics, /health and the live dashboard
+   * (`{ port: 9090 }` binds 127.0.0.1:9090; see startAdmin). It starts with the server
+   * (`server.admin` resolves once it listens) and closes when the server has stopped.
+   */
+  admin?: AdminOptions;
 }
 
 /** Where an error reported to `onError` happened. */
@@ -155,6 +168,9 @@ export interface ResolvedServerOptions {
   keepaliveMaxPingsWithoutData: number;
   onError: ServerErrorHook | undefined;
   exposeErrors: boolean;
+  web: ResolvedWebOptions;
+  /** Checked at construction: bad admin options throw before anything starts. */
+  admin: AdminOptions | undefined;
 }
 
 /** Fills in defaults. */
@@ -185,6 +201,8 @@ export function resolveOptions(options: ServerOptions): ResolvedServerOptions {
     keepaliveMaxPingsWithoutData: count("keepaliveMaxPingsWithoutData", o.keepaliveMaxPingsWithoutData ?? 0),
     onError: hook(options.onError),
     exposeErrors: options.exposeErrors ?? true,
+    web: resolveWebOptions(options.web),
+    admin: options.admin === undefined ? undefined : (resolveAdminOptions(options.admin), options.admin),
     guard: {
       keepaliveMinTimeMs: o.keepaliveMinTimeMs ?? 5 * 60 * 1000,
       keepalivePermitWithoutCalls: o.keepalivePermitWithoutCalls ?? false,

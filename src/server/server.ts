@@ -12,9 +12,15 @@ import { chainInterceptors, type ServerInterceptor } from "../call/interceptors.
 import { NEEDS_ASYNC, type CallEnv, type ServerCall } from "../call/server-call.js";
 import type { RecvRequestHandler, ServerEvents } from "../call/events.js";
 import { ObserverSet, type ServerObserver } from "../call/observer.js";
+import type { AdminServer } from "../admin/admin-server.js";
+import { OwnedAdmin } from "../admin/attach.js";
 import { ErrorCode, SwitchboardError } from "../errors.js";
 import { EventBus, eventFields, type EventTarget } from "../events.js";
 import { createStreamListener, type DispatchCore } from "../grpc/dispatch.js";
+import { createWebListener, type WebStreamListener } from "../web/front.js";
+import { createHttp1Server } from "../web/http1.js";
+import { adoptReplayedPeer, replaySocket, sniffProtocol } from "../web/sniff.js";
+import * as net from "node:net";
 import type { Metadata } from "../metadata.js";
 import { isUnaryRequest, type CallHandler, type MethodDefinition } from "../service/method.js";
 import type { GenericRpcHandler, RpcMethodHandler } from "../service/raw.js";
@@ -73,7 +79,7 @@ export class Server implements AsyncDisposable, EventTarget<ServerEvents> {
   private readonly calls = new Set<ServerCall>();
   private readonly runHandler: ReturnType<typeof chainInterceptors>;
   private readonly hasInterceptors: boolean;
-  private readonly onStream: ReturnType<typeof createStreamListener>;
+  private readonly onStream: WebStreamListener;
   private state: State = "new";
   private running = 0;
   private stopping: Promise<void> | undefined;
@@ -91,11 +97,14 @@ export class Server implements AsyncDisposable, EventTarget<ServerEvents> {
   private startCalled = false;
   /** maxConnections / maxConnectionsPerIp over the connections of bound ports. */
   private readonly limits: ConnectionLimits;
+  /** The admin server of `options.admin` (dashboard, /metrics, /health). */
+  private readonly ownedAdmin: OwnedAdmin | undefined;
 
   constructor(options: ServerOptions = {}) {
     this.options = resolveOptions(options);
     this.idle = new IdleSweep(this.options.requestIdleTimeoutMs);
     this.limits = new ConnectionLimits(this.options, (socket) => this.track(socket));
+    if (options.admin) this.ownedAdmin = new OwnedAdmin(this, options.admin, this.options.onError);
     const continuation: ServerInterceptor[] = [];
     const service: ServiceInterceptor[] = [];
     for (const i of options.interceptors ?? []) {
@@ -134,7 +143,8 @@ export class Server implements AsyncDisposable, EventTarget<ServerEvents> {
       },
       run: (call, def) => this.run(call, def),
     };
-    this.onStream = createStreamListener(core);
+    const web = this.options.web;
+    this.onStream = web.grpcWeb || web.connect || web.http1 ? createWebListener(core, web) : createStreamListener(core);
   }
 
   /** Registers a generated service with context-style handlers `(request, ctx) => response`. */
@@ -256,13 +266,28 @@ export class Server implements AsyncDisposable, EventTarget<ServerEvents> {
     // (and a TLS one never costs a handshake).
     const nodeListeners = server.listeners("connection") as ((socket: Duplex) => void)[];
     server.removeAllListeners("connection");
+    // HTTP/1.1 (gRPC-Web, Connect) on the same port: by preface sniffing in cleartext, by ALPN over TLS.
+    const http1 = this.options.web.http1 ? createHttp1Server(this.onStream, { maxHeaderSize: this.options.maxHeaderListSize, headersTimeoutMs: this.options.handshakeTimeoutMs }, o.secure) : undefined;
     server.on("connection", (socket: Duplex) => {
       if (o.counted && !this.limits.admit(socket as Socket, o.secure)) return;
-      for (const listener of nodeListeners) listener.call(server, socket);
       // Small frames must not wait for the peer's delayed ACK (Nagle): gRPC calls are latency-bound.
       (socket as Partial<Socket>).setNoDelay?.(true);
       this.track(socket);
+      if (http1 === undefined || o.secure || (this.options.transport === "node" && !this.options.web.http1Explicit)) {
+        for (const listener of nodeListeners) listener.call(server, socket);
+        return;
+      }
+      sniffProtocol(socket, this.options.handshakeTimeoutMs, (kind) => {
+        if (kind === "http1") http1.emit("connection", socket);
+        else {
+          // node:http2 reads the native handle and would miss the sniffed bytes: it gets a replaying Duplex.
+          const h2 = this.options.transport === "node" && socket instanceof net.Socket ? replaySocket(socket) : socket;
+          for (const listener of nodeListeners) listener.call(server, h2);
+        }
+      });
     });
+    if (http1 !== undefined && o.secure) server.on("unknownProtocol", (socket: Duplex) => http1.emit("connection", socket));
+    if (http1 !== undefined && !o.secure && this.options.transport === "node") server.on("session", adoptReplayedPeer);
     server.on("session", (session: SessionLike) => this.onSession(session));
     server.on("stream", this.onStream);
     reportServerErrors(server, this.options.onError);
@@ -305,6 +330,7 @@ export class Server implements AsyncDisposable, EventTarget<ServerEvents> {
     if (arguments.length === 0) {
       this.claimStart();
       this.state = "serving";
+      this.ownedAdmin?.start();
       return;
     }
     const opts = typeof hostOrOptions === "object" && hostOrOptions !== null ? hostOrOptions : (options ?? {});
@@ -315,7 +341,10 @@ export class Server implements AsyncDisposable, EventTarget<ServerEvents> {
       this.claimStart();
       return this.bind(target, opts.ssl ?? ServerCredentials.insecure(), listen).then(
         (bound) => {
-          if (this.state === "new") this.state = "serving";
+          if (this.state === "new") {
+            this.state = "serving";
+            this.ownedAdmin?.start();
+          }
           return bound;
         },
         (err: unknown) => {
@@ -339,9 +368,24 @@ export class Server implements AsyncDisposable, EventTarget<ServerEvents> {
     return this.listeners.map((l) => l.port);
   }
 
+  /** @internal channelz: each bound port's address as its net.Server reports it (a path for Unix sockets, null once closed). */
+  get listenAddresses(): ReturnType<NetServer["address"]>[] {
+    return this.listeners.map((l) => l.server.address());
+  }
+
   /** Calls currently running. */
   get activeCalls(): number {
     return this.calls.size;
+  }
+
+  /** Where the server is in its life: new, serving (after start()), stopping (stop() began) or stopped. */
+  get lifecycle(): "new" | "serving" | "stopping" | "stopped" {
+    return this.state;
+  }
+
+  /** The admin server of the `admin` option once it listens (undefined without the option, or before start()). */
+  get admin(): Promise<AdminServer> | undefined {
+    return this.ownedAdmin?.ready;
   }
 
   /**
@@ -404,6 +448,8 @@ export class Server implements AsyncDisposable, EventTarget<ServerEvents> {
     // Connections that never became sessions (a half-done handshake) would hold close() forever.
     for (const socket of this.sockets) socket.destroy();
     await Promise.all(closed);
+    // The dashboard stays up through the drain, so an operator can watch it.
+    await this.ownedAdmin?.close();
     this.state = "stopped";
     this.markTerminated();
   }

@@ -35,7 +35,15 @@ export interface MethodDefinition<I = any, O = any> extends MethodInfo {
   /** Present for typed services; lets other codecs (JSON) and reflection see the schema. */
   readonly input?: DescMessage;
   readonly output?: DescMessage;
+  /**
+   * The method's `idempotency_level` option, when it has one: Connect serves GET requests only
+   * for "no_side_effects" methods.
+   */
+  readonly idempotency?: Idempotency;
 }
+
+/** protobuf's MethodOptions.idempotency_level, for methods that set it. */
+export type Idempotency = "no_side_effects" | "idempotent";
 
 /** Whether the client sends exactly one message for this kind of method. */
 export function isUnaryRequest(kind: MethodKind): boolean {

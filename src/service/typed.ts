@@ -10,7 +10,7 @@ import {
 } from "../call/shapes.js";
 import { protoCodec } from "../codec/codec.js";
 import { ErrorCode, SwitchboardError } from "../errors.js";
-import type { MethodDefinition } from "./method.js";
+import type { Idempotency, MethodDefinition } from "./method.js";
 
 type In<M> = M extends { input: infer I extends DescMessage } ? MessageShape<I> : never;
 type Out<M> = M extends { output: infer O extends DescMessage } ? MessageInitShape<O> : never;
@@ -48,7 +48,16 @@ export function describeMethod(method: DescMethod): Omit<MethodDefinition, "hand
     output,
     deserialize: (bytes) => protoCodec.decode(bytes, input),
     serialize: (message) => protoCodec.encode(message, output),
+    ...idempotencyOf(method),
   };
+}
+
+/** MethodOptions.idempotency_level (1 NO_SIDE_EFFECTS, 2 IDEMPOTENT), when the method sets it. */
+function idempotencyOf(method: DescMethod): { idempotency?: Idempotency } {
+  const level = method.idempotency as number;
+  if (level === 1) return { idempotency: "no_side_effects" };
+  if (level === 2) return { idempotency: "idempotent" };
+  return {};
 }
 
 /** Turns a generated service and its implementation into method definitions. */

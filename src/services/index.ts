@@ -1,2 +1,3 @@
 export * from "./health/index.js";
 export * from "./reflection/index.js";
+export * from "./channelz/index.js";
