@@ -23,10 +23,12 @@ const DOCS = [
   "docs/h2.md",
   "docs/health-reflection.md",
   "docs/jsonrpc.md",
+  "docs/observability.md",
   "docs/performance.md",
   "docs/rpyc.md",
   "docs/scale-out.md",
   "docs/sros.md",
+  "docs/web.md",
 ];
 
 const blocks = new Map(DOCS.map((doc) => [doc, codeBlocks(doc).filter((b) => b.lang === "ts")]));

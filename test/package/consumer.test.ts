@@ -50,14 +50,21 @@ describe("the packed package installed in a fresh project", { timeout: 170_000 }
     assert.match(readFileSync(path.join(REPO, "LICENSE"), "utf8"), /Apache License\s+Version 2\.0/);
   });
 
-  it("installs with @bufbuild/protobuf, @msgpack/msgpack and ws as its only dependencies (zeromq is an optional peer): no tsx, esbuild or src/ at run time", () => {
+  // prom-client (with tdigest and bintrees) backs ServerMetrics/ClientMetrics and the admin
+  // server's /metrics; @opentelemetry/api is the no-op-until-an-SDK-is-installed OTel seam.
+  it("installs with @bufbuild/protobuf, @msgpack/msgpack, ws, prom-client and @opentelemetry/api as its only dependencies (zeromq is an optional peer): no tsx, esbuild or src/ at run time", () => {
     const modules = path.join(sb.project, "node_modules");
     const installed = readdirSync(modules).filter((n) => !n.startsWith("."));
-    assert.deepEqual(installed.sort(), ["@bufbuild", "@msgpack", "switchboard", "ws"], "a runtime dependency besides @bufbuild/protobuf, @msgpack/msgpack and ws (deliberate? then update this test)");
+    assert.deepEqual(
+      installed.sort(),
+      ["@bufbuild", "@msgpack", "@opentelemetry", "bintrees", "prom-client", "switchboard", "tdigest", "ws"],
+      "a runtime dependency besides @bufbuild/protobuf, @msgpack/msgpack, ws, prom-client (tdigest, bintrees) and @opentelemetry/api (deliberate? then update this test)",
+    );
     assert.deepEqual(readdirSync(path.join(modules, "@bufbuild")), ["protobuf"]);
+    assert.deepEqual(readdirSync(path.join(modules, "@opentelemetry")), ["api"]);
     assert.equal(existsSync(path.join(modules, "switchboard", "src")), false);
     const pkg = JSON.parse(readFileSync(path.join(modules, "switchboard", "package.json"), "utf8")) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(pkg["dependencies"] as object), ["@bufbuild/protobuf", "@msgpack/msgpack", "ws"]);
+    assert.deepEqual(Object.keys(pkg["dependencies"] as object), ["@bufbuild/protobuf", "@msgpack/msgpack", "@opentelemetry/api", "prom-client", "ws"]);
     assert.deepEqual(pkg["peerDependenciesMeta"], { zeromq: { optional: true } });
   });
 
