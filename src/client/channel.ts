@@ -243,6 +243,13 @@ export class Channel implements AsyncDisposable {
     return "idle";
   }
 
+  /** HTTP/2 connections open now, over every subchannel (draining ones included). */
+  get openConnections(): number {
+    let n = 0;
+    for (const sc of this.allSubchannels) for (const s of sc.sessions) if (!s.closed && !s.destroyed) n++;
+    return n;
+  }
+
   /** The addresses the channel balances over right now (`host:port` or `unix:/path`), in order. */
   get addresses(): string[] {
     return this.subchannels.map((sc) => sc.key);

@@ -138,39 +138,27 @@ export class ClientMetrics {
   readonly registry: Registry;
   /** The Content-Type of metrics(): the Prometheus text format. */
   readonly contentType: string;
-  private readonly channels = new Set<Channel>();
-  private readonly observer: ClientObserver;
+  /** Each attached channel with its calls in progress (counted here: a detached channel leaves no residue). */
+  private readonly channels = new Map<Channel, { active: number }>();
+  private readonly table: RpcTable;
+  private readonly histogram: boolean;
 
   constructor(options: MetricsOptions = {}) {
     const o = resolveMetricsOptions(options);
     this.registry = o.registry;
     this.contentType = this.registry.contentType;
-    const table = new RpcTable(o.buckets, o.maxMethods);
-    registerRpcFamilies(this.registry, table, "client", o.prefix, o.histogram);
-    const histogram = o.histogram;
-    this.observer = {
-      callStarted(call) {
-        table.path(call.method.path, call.method.kind).started++;
-      },
-      messageSent(call) {
-        table.path(call.method.path, call.method.kind).sent++;
-      },
-      messageReceived(call) {
-        table.path(call.method.path, call.method.kind).received++;
-      },
-      callEnded(call, code, durationMs) {
-        const row = table.path(call.method.path, call.method.kind);
-        row.ended(code);
-        if (histogram) row.observe(durationMs / 1000);
-      },
-    };
+    this.table = new RpcTable(o.buckets, o.maxMethods);
+    this.histogram = o.histogram;
+    registerRpcFamilies(this.registry, this.table, "client", o.prefix, o.histogram);
+    this.registerClientGauges(o.prefix);
   }
 
   /** Starts counting `channel`'s calls; returns a function that stops it. Twice is a BAD_OPTION error. */
   attach(channel: Channel): () => void {
     if (this.channels.has(channel)) throw new SwitchboardError(ErrorCode.BAD_OPTION, "this channel is already attached to these metrics");
-    this.channels.add(channel);
-    const unobserve = channel.observe(this.observer);
+    const calls = { active: 0 };
+    this.channels.set(channel, calls);
+    const unobserve = channel.observe(this.observer(calls));
     let attached = true;
     return () => {
       if (!attached) return;
@@ -180,8 +168,55 @@ export class ClientMetrics {
     };
   }
 
+  private observer(calls: { active: number }): ClientObserver {
+    const table = this.table;
+    const histogram = this.histogram;
+    return {
+      callStarted(call) {
+        calls.active++;
+        table.path(call.method.path, call.method.kind).started++;
+      },
+      messageSent(call) {
+        table.path(call.method.path, call.method.kind).sent++;
+      },
+      messageReceived(call) {
+        table.path(call.method.path, call.method.kind).received++;
+      },
+      callEnded(call, code, durationMs) {
+        calls.active--;
+        const row = table.path(call.method.path, call.method.kind);
+        row.ended(code);
+        if (histogram) row.observe(durationMs / 1000);
+      },
+    };
+  }
+
   /** The Prometheus text exposition of every metric in the registry. */
   metrics(): Promise<string> {
     return this.registry.metrics();
+  }
+
+  private registerClientGauges(prefix: string): void {
+    const channels = this.channels;
+    new Gauge({
+      name: `${prefix}switchboard_client_open_connections`,
+      help: "HTTP/2 connections open on the observed channels (over every subchannel, draining ones included).",
+      registers: [this.registry],
+      collect() {
+        let total = 0;
+        for (const c of channels.keys()) total += c.openConnections;
+        this.set(total);
+      },
+    });
+    new Gauge({
+      name: `${prefix}switchboard_client_active_calls`,
+      help: "Calls (streams) in progress on the observed channels.",
+      registers: [this.registry],
+      collect() {
+        let total = 0;
+        for (const c of channels.values()) total += c.active;
+        this.set(total);
+      },
+    });
   }
 }

@@ -7,7 +7,7 @@ import { Code, createClient } from "../../src/index.js";
 import { ClientMetrics } from "../../src/metrics/prometheus.js";
 import { TestService } from "../../examples/gen/grpc/testing/test_pb.js";
 import { expectRpcError, refusingUnixPath, Scope } from "../client/helpers.js";
-import { find, handled, parseExposition, T, testLabels, testServer, value } from "./helpers.js";
+import { deferred, find, handled, parseExposition, scrapeUntil, T, testLabels, testServer, value } from "./helpers.js";
 
 const scope = new Scope();
 afterEach(() => scope.close());
@@ -69,5 +69,29 @@ describe("client metrics", () => {
     await client.unaryCall({});
     assert.equal(value(parseExposition(await metrics.metrics()), "grpc_client_started_total", UNARY), 1);
     assert.equal(channel.observers.active, false);
+  });
+
+  it("gauges: an open bidi call is switchboard_client_active_calls 1 on 1 open connection; after it ends 0 calls, after close() 0 connections", T, async () => {
+    const { target } = await testServer(scope);
+    const metrics = new ClientMetrics();
+    const channel = scope.channel(target);
+    metrics.attach(channel);
+    const client = createClient(TestService, channel);
+    const done = deferred();
+    async function* requests() {
+      yield { payload: { body: bytes("a") } };
+      await done.promise;
+    }
+    const replies = client.fullDuplexCall(requests(), { timeout: 10_000 })[Symbol.asyncIterator]();
+    assert.equal((await replies.next()).done, false); // the echo of "a": the call is running
+    let e = parseExposition(await metrics.metrics());
+    assert.equal(value(e, "switchboard_client_active_calls"), 1);
+    assert.equal(value(e, "switchboard_client_open_connections"), 1);
+    done.resolve();
+    assert.equal((await replies.next()).done, true);
+    e = await scrapeUntil(metrics, (x) => value(x, "switchboard_client_active_calls") === 0, "no active calls");
+    assert.equal(value(e, "switchboard_client_open_connections"), 1);
+    channel.close();
+    await scrapeUntil(metrics, (x) => value(x, "switchboard_client_open_connections") === 0, "no open connections");
   });
 });
