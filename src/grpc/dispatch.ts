@@ -27,6 +27,12 @@ export interface DispatchCore {
   /** Why new calls are refused right now (not started, stopping), or undefined when serving. */
   refusal(): string | undefined;
   /**
+   * True while a graceful stop drains: new gRPC streams are then reset REFUSED_STREAM instead of
+   * answered UNAVAILABLE. Nothing processed them, so clients retry them transparently on another
+   * connection (gRPC A6), as they do for streams above a GOAWAY's last-stream-id.
+   */
+  draining?(): boolean;
+  /**
    * False when maximumConcurrentRpcs calls are running. A call whose handler starts at once
    * (streaming request) takes its slot here; a unary-request call takes it once its request
    * is complete (see Server), so half-open calls cannot hold slots.
@@ -107,6 +113,10 @@ export function createStreamListener(core: DispatchCore) {
       return refuse(core, stream, protocol, undefined, contentType, Code.RESOURCE_EXHAUSTED, `request headers too large (${headerBytes} bytes, limit ${core.maxHeaderListSize})`);
     }
     const refusal = core.refusal();
+    if (refusal !== undefined && protocol === "grpc" && core.draining?.() === true) {
+      if (core.observers?.active) core.observers.callRefused(refusedMethod(core, headers[":path"], rawHeaders), Code.UNAVAILABLE, stream.session, protocol);
+      return void stream.close(constants.NGHTTP2_REFUSED_STREAM);
+    }
     if (refusal !== undefined) return refuse(core, stream, protocol, refusedMethod(core, headers[":path"], rawHeaders), contentType, Code.UNAVAILABLE, refusal);
     const bad = findBadMetadata(rawHeaders);
     if (bad !== undefined) return refuse(core, stream, protocol, undefined, contentType, Code.INTERNAL, bad);

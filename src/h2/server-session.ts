@@ -47,6 +47,13 @@ export class H2ServerSession extends H2Connection {
     return id > this.highestId;
   }
 
+  /**
+   * Between a graceful close's two GOAWAYs: the connection must not end even with no stream
+   * open, since the client may be sending streams it opened before our first GOAWAY reached it;
+   * only the second GOAWAY tells it which of them we processed.
+   */
+  private firstGoawayOnly = false;
+
   /** Graceful close: GOAWAY 2^31-1, a PING round trip, then GOAWAY with the real last stream (6.8). */
   override close(cb?: () => void): void {
     if (cb) this.once("close", cb);
@@ -54,9 +61,11 @@ export class H2ServerSession extends H2Connection {
     this.closed = true;
     if (this.goawaySent) return this.maybeFinish();
     this.push(goawayFrame(MAX_STREAM_ID, H2Error.NO_ERROR));
+    this.firstGoawayOnly = true;
     const phaseTwo = () => {
       clearTimeout(timer);
-      if (this.destroyed) return;
+      if (!this.firstGoawayOnly || this.destroyed) return;
+      this.firstGoawayOnly = false;
       this.sendGoaway(H2Error.NO_ERROR);
       this.maybeFinish();
     };
@@ -67,6 +76,11 @@ export class H2ServerSession extends H2Connection {
     } catch {
       phaseTwo();
     }
+  }
+
+  protected override maybeFinish(): void {
+    if (this.firstGoawayOnly) return;
+    super.maybeFinish();
   }
 
   protected override beforeFrames(chunk: Buffer): Buffer | undefined {

@@ -135,6 +135,7 @@ export class Server implements AsyncDisposable, EventTarget<ServerEvents> {
       codecs: this.options.codecs,
       observers: this.observers,
       refusal: () => (this.state === "serving" ? undefined : this.state === "new" ? "server is not started" : "server is shutting down"),
+      draining: () => this.state === "stopping",
       admit: (def) => {
         if (this.running >= this.options.maximumConcurrentRpcs) return false;
         // A unary-request call takes its slot once its request is complete (requestComplete).

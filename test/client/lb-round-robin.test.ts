@@ -39,13 +39,10 @@ describe("round_robin", () => {
   });
 
   for (const engine of ["node", "switchboard"] as const) {
-    // Our engine's server lets streams in between its two GOAWAYs and then answers them
-    // UNAVAILABLE "server is shutting down" (grpcio's stop(): new RPCs refused at once, which
-    // test/server/lifecycle.test.ts holds): the server saw them, so they are no transparent
-    // retry. Zero failures needs those streams reset REFUSED_STREAM instead (node:http2's
-    // one-phase GOAWAY refuses them at the HTTP/2 level). Until then: todo.
-    const todo = engine === "switchboard" ? "server side: streams arriving between a graceful stop's two GOAWAYs get UNAVAILABLE; they should be reset REFUSED_STREAM so clients retry them" : undefined;
-    it(`a server stopped gracefully while calls run -> its share moves to the others with zero failed calls (${engine} servers)`, { ...T, ...(todo ? { todo } : {}) }, async () => {
+    // Streams reaching a draining server (our engine lets them in between its two GOAWAYs;
+    // node:http2 refuses them at the HTTP/2 level) are reset REFUSED_STREAM: never processed, so
+    // the client retries them transparently on the other backends.
+    it(`a server stopped gracefully while calls run -> its share moves to the others with zero failed calls (${engine} servers)`, T, async () => {
       const servers = await Promise.all(["a", "b", "c"].map((id) => idServer(scope, id, () => {}, { transport: engine })));
       const ch = scope.channel(`ipv4:${servers.map((s) => `127.0.0.1:${s.port}`).join(",")}`, { loadBalancingPolicy: "round_robin" });
       const client = createClient(Greeter, ch);

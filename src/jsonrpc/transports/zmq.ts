@@ -187,9 +187,21 @@ export class ZmqClientTransport implements ClientTransport {
   private async exchange(message: Uint8Array): Promise<Uint8Array> {
     if (this.closed) throw new SwitchboardError(ErrorCode.TRANSPORT_CLOSED, "ZeroMQ client transport is closed");
     try {
+      const deadline = this.timeoutMs === undefined ? undefined : performance.now() + this.timeoutMs;
+      if (this.timeoutMs !== undefined) this.socket.receiveTimeout = this.timeoutMs;
       await this.socket.send(message);
-      const frames = await this.socket.receive();
-      return frames[frames.length - 1] ?? EMPTY;
+      for (;;) {
+        try {
+          const frames = await this.socket.receive();
+          return frames[frames.length - 1] ?? EMPTY;
+        } catch (e) {
+          // With `correlate`, a late reply to an earlier, timed-out request is dropped inside
+          // the receive, which then reports EAGAIN at once: wait on for the time that is left.
+          const left = deadline === undefined ? 0 : Math.ceil(deadline - performance.now());
+          if (this.closed || (e as { code?: string }).code !== "EAGAIN" || left <= 0) throw e;
+          this.socket.receiveTimeout = left;
+        }
+      }
     } catch (e) {
       if (this.closed) throw new SwitchboardError(ErrorCode.TRANSPORT_CLOSED, "ZeroMQ client transport is closed", { cause: e });
       if ((e as { code?: string }).code === "EAGAIN") {
