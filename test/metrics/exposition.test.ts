@@ -38,7 +38,7 @@ describe("exposition", () => {
     assert.equal(metrics.contentType, "text/plain; version=0.0.4; charset=utf-8");
   });
 
-  it("client families are named grpc_client_*", async () => {
+  it("client families are named grpc_client_*, the client gauges switchboard_client_*", async () => {
     const e = parseExposition(await new ClientMetrics().metrics());
     assert.deepEqual([...e.types.keys()].sort(), [
       "grpc_client_handled_total",
@@ -46,6 +46,8 @@ describe("exposition", () => {
       "grpc_client_msg_received_total",
       "grpc_client_msg_sent_total",
       "grpc_client_started_total",
+      "switchboard_client_active_calls",
+      "switchboard_client_open_connections",
     ]);
   });
 
