@@ -55,6 +55,30 @@ describe("graceful shutdown (9113 6.8)", () => {
     assert.ok(!c.frames.some((f) => f.type === FRAME.HEADERS && f.streamId === late), `stream ${late} above last-stream-id ${last} was processed: ${c.describe()}`);
   });
 
+  it("a stream sent between the two GOAWAYs is reset REFUSED_STREAM, and the connection stays open until the final GOAWAY covers it (9113 6.8)", T, async () => {
+    const { s, c } = await connect();
+    await c.expectCallOk();
+    // Unanswered PINGs keep the server in its first phase (GOAWAY 2^31-1 only).
+    c.holdPings = true;
+    const stopped = s.stop(10_000);
+    const first = await c.waitFrame((f) => f.type === FRAME.GOAWAY);
+    assert.ok(first, `no GOAWAY after stop(): ${c.describe()}`);
+    assert.equal(parseGoaway(first).lastStreamId, MAX_WINDOW, `the first GOAWAY must say 2^31-1: ${c.describe()}`);
+    // Opened before the client could act on that GOAWAY: never processed, so the client may retry it.
+    const between = c.startCall(M.echo, "between");
+    const reset = await c.waitFrame((f) => f.type === FRAME.RST_STREAM && f.streamId === between);
+    assert.ok(reset, `stream ${between} was not reset: ${c.describe()}`);
+    assert.equal(reset.payload.readUInt32BE(0), CODE.REFUSED_STREAM, `stream ${between} must be reset REFUSED_STREAM: ${c.describe()}`);
+    c.releasePings();
+    // Ending the connection without the final GOAWAY would leave the client guessing which streams were processed.
+    const final = await c.waitFrame((f) => f.type === FRAME.GOAWAY && parseGoaway(f).lastStreamId !== MAX_WINDOW);
+    assert.ok(final, `no final GOAWAY before the connection ended: ${c.describe()}`);
+    assert.ok(parseGoaway(final).lastStreamId >= between, `the final GOAWAY must cover stream ${between}: ${c.describe()}`);
+    await closedSoon(c);
+    assert.ok(c.isClosed, `the server did not close the connection after the final GOAWAY: ${c.describe()}`);
+    await stopped;
+  });
+
   it("stop() on an idle connection -> GOAWAY NO_ERROR and TCP closed (9113 6.8)", T, async () => {
     const { s, c } = await connect();
     await c.expectCallOk();

@@ -377,6 +377,9 @@ export class H2Conn {
   private gotSettings = false;
   /** A problem parsing what the server sent (our side); surfaced by the assertions. */
   parseError: string | undefined;
+  /** While true, the server's PINGs are kept unanswered (releasePings() answers them). */
+  holdPings = false;
+  private heldPings: Buffer[] = [];
 
   private constructor(
     readonly socket: net.Socket,
@@ -511,6 +514,12 @@ export class H2Conn {
     this.send(ping(payload));
     const f = await this.waitFrame((x) => x.type === FRAME.PING && (x.flags & FLAG.ACK) !== 0 && x.payload.equals(payload), WAIT_MS, from);
     assert.ok(f, `expected PING ACK with payload ${payload.toString("hex")}: ${this.describe()}`);
+  }
+
+  /** Answers the PINGs held while `holdPings` was on, and answers later ones at once. */
+  releasePings(): void {
+    this.holdPings = false;
+    for (const payload of this.heldPings.splice(0)) this.send(ping(payload, true));
   }
 
   /** Opens a stream with request HEADERS and no END_STREAM (the stream stays open on both sides). */
@@ -677,7 +686,9 @@ export class H2Conn {
         return;
       }
       case FRAME.PING:
-        if (!(f.flags & FLAG.ACK)) this.send(ping(f.payload, true));
+        if (f.flags & FLAG.ACK) return;
+        if (this.holdPings) this.heldPings.push(f.payload);
+        else this.send(ping(f.payload, true));
         return;
       case FRAME.WINDOW_UPDATE: {
         const inc = f.payload.readUInt32BE(0) & 0x7fffffff;
