@@ -574,6 +574,8 @@ export abstract class H2Connection extends EventEmitter implements FrameSink {
 
   private afterLocalEnd(stream: H2Stream): void {
     stream.localEnded = true;
+    // After this flush's frames are queued: a 'finish' listener may reset the stream.
+    process.nextTick(emitFinish, stream);
     if (stream.remoteEnded) this.closeStream(stream, H2Error.NO_ERROR, false);
   }
 
@@ -810,3 +812,7 @@ function randomPayload(): Buffer {
 }
 
 function noop(): void {}
+
+function emitFinish(stream: H2Stream): void {
+  stream.emit("finish");
+}

@@ -101,6 +101,14 @@ export abstract class H2Stream extends EventEmitter {
     return this.endRequested || this.localEnded;
   }
 
+  /**
+   * True once END_STREAM went out, as node's Writable after 'finish' (emitted then): a reset
+   * after that point can no longer overtake the response's DATA.
+   */
+  get writableFinished(): boolean {
+    return this.localEnded;
+  }
+
   cork(): void {
     // Every write of one event-loop turn already leaves in one socket write.
   }
