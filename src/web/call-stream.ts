@@ -8,6 +8,7 @@ import type { RespondOptions, ServerStreamLike, SessionLike } from "../grpc/tran
 import type { ServerCall } from "../call/server-call.js";
 import type { RpcError } from "../status.js";
 import { responseCorsHeaders } from "./cors.js";
+import { drainThenStop } from "./stop-sending.js";
 import type { ResolvedCors } from "./options.js";
 
 /** What every web adapter knows about its request besides the transport stream. */
@@ -32,6 +33,8 @@ export abstract class WebCallStream extends EventEmitter implements ServerStream
   /** The transport's request body has ended. */
   private requestEnded = false;
   private ended = false;
+  /** The answer is out and what is left of the request body is dropped (see close()). */
+  private discarding = false;
 
   constructor(
     protected readonly inner: ServerStreamLike,
@@ -41,7 +44,9 @@ export abstract class WebCallStream extends EventEmitter implements ServerStream
     inner.on("close", () => this.emit("close"));
     inner.on("drain", () => this.emit("drain"));
     inner.on("error", (err: Error) => this.emit("error", err));
-    inner.on("data", (chunk: Buffer) => this.onBody(chunk));
+    inner.on("data", (chunk: Buffer) => {
+      if (!this.discarding) this.onBody(chunk);
+    });
     inner.on("end", () => {
       this.requestEnded = true;
       this.onBodyEnd();
@@ -80,16 +85,13 @@ export abstract class WebCallStream extends EventEmitter implements ServerStream
     return this.inner.resume();
   }
   close(code?: number, callback?: () => void): void {
-    // "Stop sending" after our answer: node:http2 would let the RST_STREAM overtake DATA still
-    // queued (a web error body), so it waits until the response is flushed.
-    const w = this.inner as { writableEnded?: boolean; writableFinished?: boolean };
-    // A request that is complete needs no stopping: the stream closes once our answer is out.
-    if (code === 0 && this.requestEnded && w.writableEnded === true) return;
-    if (code === 0 && w.writableEnded === true && w.writableFinished === false) {
-      this.inner.once("finish", () => {
-        if (!this.inner.destroyed && !this.inner.closed) this.inner.close(code, callback);
-      });
-      return;
+    const w = this.inner as { writableEnded?: boolean };
+    if (code === 0 && w.writableEnded === true) {
+      // "Stop sending" after our complete answer: a complete request needs nothing; the rest of
+      // an incomplete one is read and dropped (bounded) rather than reset under a web client.
+      if (this.requestEnded) return;
+      this.discarding = true;
+      return drainThenStop(this.inner, callback);
     }
     this.inner.close(code, callback);
   }

@@ -19,6 +19,7 @@ import { connectTimeout } from "./connect/timeout.js";
 import { ConnectUnaryStream } from "./connect/unary-stream.js";
 import { ConnectStreamingStream } from "./connect/stream-stream.js";
 import { Http1Stream } from "./http1.js";
+import { drainThenStop } from "./stop-sending.js";
 import { acceptList, grpcRequest, headerValue } from "./request-headers.js";
 import type { ResolvedWebOptions } from "./options.js";
 
@@ -151,13 +152,12 @@ function answer(stream: ServerStreamLike, headers: OutgoingHttpHeaders, request?
   closeUnread(stream);
 }
 
-/** After an answer sent before the request was read, a client still sending is told to stop. */
+/** After an answer sent before the request was read, a client still sending is told to stop (see stop-sending.ts). */
 function closeUnread(stream: ServerStreamLike): void {
   setImmediate(() => {
     if (stream.destroyed || stream.closed) return;
-    // node:http2 would let the RST_STREAM overtake a body still queued: wait until it is flushed.
-    const w = stream as { writableEnded?: boolean; writableFinished?: boolean };
-    if (w.writableEnded === true && w.writableFinished === false) stream.once("finish", () => closeUnread(stream));
-    else stream.close(0);
+    // An adapter stops its own transport stream (WebCallStream.close).
+    if (stream instanceof WebCallStream) stream.close(0);
+    else drainThenStop(stream);
   });
 }
