@@ -17,6 +17,7 @@ after(async () => {
 });
 
 const SAY = "/webtest.v1.WebTestService/Say";
+const NO_BODY = Buffer.alloc(0);
 const request = Buffer.from(toBinary(SayRequestSchema, create(SayRequestSchema, { name: "bad" })));
 
 function frame(flags: number, data: Uint8Array, length = data.length): Buffer {
@@ -44,8 +45,12 @@ function grpcWebStatus(res: { headers: Map<string, string>; body: Buffer }): { s
 
 for (const http of ["--http1.1", "--http2-prior-knowledge"]) {
   describe(`bad input, curl ${http}`, () => {
+    // Requests answered from their headers alone are sent without a body (NO_BODY): curl 7.88
+    // mishandles a complete answer that arrives before it has sent its body (error 92 after the
+    // server's RST_STREAM NO_ERROR, or a hang when the server reads the body instead); the server
+    // side of that race is tested with raw frames in early-answer.test.ts.
     const post = (contentType: string, body: Buffer, path = SAY, extra: string[] = []) =>
-      curl([http, "-X", "POST", "-H", `content-type: ${contentType}`, ...extra, "--data-binary", "@-", `${ws.url}${path}`], body);
+      curl([http, "-X", "POST", "-H", `content-type: ${contentType}`, ...extra, ...(body.length > 0 ? ["--data-binary", "@-"] : []), `${ws.url}${path}`], body.length > 0 ? body : undefined);
 
     it("gRPC-Web: a truncated frame is INTERNAL (13)", async () => {
       const res = await post("application/grpc-web+proto", frame(0, request, request.length + 10));
@@ -70,7 +75,7 @@ for (const http of ["--http1.1", "--http2-prior-knowledge"]) {
     });
 
     it("gRPC-Web: an unknown method is UNIMPLEMENTED (12)", async () => {
-      const res = await post("application/grpc-web+proto", frame(0, request), "/webtest.v1.WebTestService/Nope");
+      const res = await post("application/grpc-web+proto", NO_BODY, "/webtest.v1.WebTestService/Nope");
       assert.equal(grpcWebStatus(res).status, "12");
     });
 
@@ -87,30 +92,30 @@ for (const http of ["--http1.1", "--http2-prior-knowledge"]) {
     });
 
     it("Connect: an unknown method is unimplemented (HTTP 501)", async () => {
-      const res = await post("application/json", Buffer.from("{}"), "/webtest.v1.WebTestService/Nope");
+      const res = await post("application/json", NO_BODY, "/webtest.v1.WebTestService/Nope");
       assert.equal(res.status, 501);
       assert.equal(JSON.parse(res.body.toString()).code, "unimplemented");
     });
 
     it("Connect: a bad Connect-Timeout-Ms is invalid_argument (HTTP 400)", async () => {
-      const res = await post("application/json", Buffer.from("{}"), SAY, ["-H", "connect-timeout-ms: soon"]);
+      const res = await post("application/json", NO_BODY, SAY, ["-H", "connect-timeout-ms: soon"]);
       assert.equal(res.status, 400);
       assert.equal(JSON.parse(res.body.toString()).code, "invalid_argument");
     });
 
     it("Connect: Connect-Timeout-Ms 0 is deadline_exceeded (HTTP 504)", async () => {
-      const res = await post("application/json", Buffer.from("{}"), SAY, ["-H", "connect-timeout-ms: 0"]);
+      const res = await post("application/json", NO_BODY, SAY, ["-H", "connect-timeout-ms: 0"]);
       assert.equal(res.status, 504);
       assert.equal(JSON.parse(res.body.toString()).code, "deadline_exceeded");
     });
 
     it("Connect: an unknown Connect-Protocol-Version is invalid_argument (HTTP 400)", async () => {
-      const res = await post("application/json", Buffer.from("{}"), SAY, ["-H", "connect-protocol-version: 7"]);
+      const res = await post("application/json", NO_BODY, SAY, ["-H", "connect-protocol-version: 7"]);
       assert.equal(res.status, 400);
     });
 
     it("Connect: an unsupported Content-Encoding is unimplemented (HTTP 501)", async () => {
-      const res = await post("application/json", Buffer.from("{}"), SAY, ["-H", "content-encoding: br"]);
+      const res = await post("application/json", NO_BODY, SAY, ["-H", "content-encoding: br"]);
       assert.equal(res.status, 501);
       assert.equal(JSON.parse(res.body.toString()).code, "unimplemented");
     });
@@ -136,12 +141,12 @@ for (const http of ["--http1.1", "--http2-prior-knowledge"]) {
     });
 
     it("Connect: a unary content type for a streaming method is HTTP 415", async () => {
-      const res = await post("application/proto", request, "/webtest.v1.WebTestService/SayMany");
+      const res = await post("application/proto", NO_BODY, "/webtest.v1.WebTestService/SayMany");
       assert.equal(res.status, 415);
     });
 
     it("unknown content types keep gRPC's answer: text/plain is HTTP 415", async () => {
-      // No body: gRPC's early answer resets a request still sending (RST_STREAM NO_ERROR), which curl reports as an error.
+      // No body: answered from the headers (see NO_BODY).
       const res = await curl([http, "-X", "POST", "-H", "content-type: text/plain", `${ws.url}${SAY}`]);
       assert.equal(res.status, 415);
     });
