@@ -45,6 +45,9 @@ export interface AdminServer {
 
 /** Connections the admin port keeps open at once (browsers hold a few each). */
 const MAX_CONNECTIONS = 128;
+/** How long a connection may take to send a request's headers, and the whole request. */
+const ADMIN_HEADERS_TIMEOUT_MS = 10_000;
+const ADMIN_REQUEST_TIMEOUT_MS = 15_000;
 
 /**
  * Starts the admin server of `server` on `options.host` (default 127.0.0.1) and
@@ -81,6 +84,11 @@ export async function startAdmin(server: Server, options: AdminOptions): Promise
     });
   });
   http.maxConnections = MAX_CONNECTIONS;
+  // Connections trickling their request headers must not hold the few slots for long (Node's
+  // defaults: 60 s for headers, 300 s per request). Event streams are past their request and
+  // write every intervalMs, so neither limit ends them.
+  http.headersTimeout = ADMIN_HEADERS_TIMEOUT_MS;
+  http.requestTimeout = ADMIN_REQUEST_TIMEOUT_MS;
   const cleanup = () => {
     hub.close();
     sampler.stop();

@@ -42,7 +42,11 @@ export class EventHub {
     res.on("close", () => this.remove(res));
     void this.snapshot().then(
       (s) => this.send(res, s),
-      () => this.remove(res),
+      (err: unknown) => {
+        // Ended with the reason (an SSE comment): the browser's EventSource reconnects after `retry`.
+        this.remove(res);
+        res.end(`: snapshot failed: ${oneLine(err)}\n\n`);
+      },
     );
     if (!this.timer) {
       this.timer = setInterval(() => void this.tick(), this.intervalMs);
@@ -73,8 +77,9 @@ export class EventHub {
     try {
       const s = await this.snapshot();
       for (const res of [...this.clients]) this.send(res, s);
-    } catch {
-      // A failed snapshot is retried on the next tick.
+    } catch (err) {
+      // Told to the streams as an SSE comment; the next tick tries again.
+      for (const res of [...this.clients]) if (!res.writableEnded) res.write(`: snapshot failed: ${oneLine(err)}\n\n`);
     } finally {
       this.sending = false;
     }
@@ -89,4 +94,9 @@ export class EventHub {
     }
     res.write(`event: snapshot\ndata: ${JSON.stringify(snapshot)}\n\n`);
   }
+}
+
+/** An error's message on one line (an SSE comment ends at a line break). */
+function oneLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).replace(/[\r\n]+/g, " ");
 }

@@ -2,7 +2,7 @@
 // dashboards and alerts written for grpc-go services work unchanged.
 import { collectDefaultMetrics, Gauge, type Registry } from "prom-client";
 import type { ServerObserver } from "../call/observer.js";
-import type { ClientObserver } from "../client/observer.js";
+import type { ClientObserver, ObservedClientCall } from "../client/observer.js";
 import type { Channel } from "../client/channel.js";
 import { ErrorCode, SwitchboardError } from "../errors.js";
 import type { Server } from "../server/server.js";
@@ -171,8 +171,13 @@ export class ClientMetrics {
   private observer(calls: { active: number }): ClientObserver {
     const table = this.table;
     const histogram = this.histogram;
+    // The calls this attachment saw start: a call already running when the channel was attached
+    // (another observer, channelz, made it report) ends without having been counted as active,
+    // and must not take the gauge below zero.
+    const running = new WeakSet<ObservedClientCall>();
     return {
       callStarted(call) {
+        running.add(call);
         calls.active++;
         table.path(call.method.path, call.method.kind).started++;
       },
@@ -183,7 +188,7 @@ export class ClientMetrics {
         table.path(call.method.path, call.method.kind).received++;
       },
       callEnded(call, code, durationMs) {
-        calls.active--;
+        if (running.delete(call)) calls.active--;
         const row = table.path(call.method.path, call.method.kind);
         row.ended(code);
         if (histogram) row.observe(durationMs / 1000);

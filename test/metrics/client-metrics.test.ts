@@ -94,4 +94,24 @@ describe("client metrics", () => {
     channel.close();
     await scrapeUntil(metrics, (x) => value(x, "switchboard_client_open_connections") === 0, "no open connections");
   });
+
+  it("a call already running when the channel is attached ends without taking switchboard_client_active_calls below 0", T, async () => {
+    const { target } = await testServer(scope);
+    // channelz observes from the start, so the call reports its end to observers attached later.
+    const channel = scope.channel(target, { channelz: true });
+    const client = createClient(TestService, channel);
+    const done = deferred();
+    async function* requests() {
+      yield { payload: { body: bytes("a") } };
+      await done.promise;
+    }
+    const replies = client.fullDuplexCall(requests(), { timeout: 10_000 })[Symbol.asyncIterator]();
+    assert.equal((await replies.next()).done, false); // running
+    const metrics = new ClientMetrics();
+    metrics.attach(channel);
+    done.resolve();
+    assert.equal((await replies.next()).done, true);
+    const e = await handled(metrics, 1, "client");
+    assert.equal(value(e, "switchboard_client_active_calls"), 0);
+  });
 });

@@ -5,8 +5,10 @@ import { afterEach, describe, it } from "node:test";
 import { Channel, Code, createClient, RpcError } from "../../src/index.js";
 import { Greeter } from "../../examples/gen/helloworld/helloworld_pb.js";
 import { ChannelConnectivityState_State as State, type Address } from "../../src/gen/grpc/channelz/v1/channelz_pb.js";
-import { channelzServers, greet } from "./channelz-fixtures.js";
-import { Scope, T } from "./helpers.js";
+import { addFailingGreeter, channelzServers, greet } from "./channelz-fixtures.js";
+import { Scope, T, until } from "./helpers.js";
+import type { ResolverListener } from "../../src/client/resolver.js";
+import { registry } from "../../src/services/channelz/registry.js";
 
 let scope = new Scope();
 const channels: Channel[] = [];
@@ -115,5 +117,28 @@ describe("channelz: channels", () => {
     // Never connected: IDLE, no subchannel calls yet.
     assert.equal(rest.channel[0]!.data!.state!.state, State.IDLE);
     assert.equal(rest.channel[0]!.data!.callsStarted, 0n);
+  });
+
+  it("a subchannel the resolver dropped leaves the registry when the next one takes a call, without anybody reading channelz", T, async () => {
+    const a = await scope.server(addFailingGreeter);
+    const b = await scope.server(addFailingGreeter);
+    let listener: ResolverListener | undefined;
+    const channel = new Channel("churn:svc", {
+      channelz: true,
+      resolvers: { churn: () => ({ start: (l) => ((listener = l), queueMicrotask(() => l.onAddresses([{ host: "127.0.0.1", port: a.port }]))), refresh() {}, close() {} }) },
+    });
+    channels.push(channel);
+    const greeter = createClient(Greeter, channel);
+    await greeter.sayHello({ name: "a" });
+    const [subA] = channel.channelzSubchannels();
+    assert.ok(subA);
+    const subAId = [...registry.subchannels.page(0, 0).items].find((s) => s.target === subA.key)?.ref.id;
+    assert.ok(subAId !== undefined, "subchannel a is listed");
+
+    listener!.onAddresses([{ host: "127.0.0.1", port: b.port }]);
+    await until(() => !channel.channelzSubchannels().includes(subA), 3000, "subchannel a released");
+    await greeter.sayHello({ name: "b" });
+    // Looked up by id only: no channel snapshot (GetTopChannels, GetChannel) has pruned it.
+    assert.equal(registry.subchannels.get(subAId), undefined);
   });
 });

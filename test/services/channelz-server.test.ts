@@ -5,7 +5,9 @@ import { afterEach, describe, it } from "node:test";
 import { Code, createClient, RpcError } from "../../src/index.js";
 import { Greeter } from "../../examples/gen/helloworld/helloworld_pb.js";
 import type { Address, Socket } from "../../src/gen/grpc/channelz/v1/channelz_pb.js";
-import { channelzServers, eventually, greet } from "./channelz-fixtures.js";
+import { addFailingGreeter, channelzServers, eventually, greet } from "./channelz-fixtures.js";
+import { enableChannelz } from "../../src/services/channelz/index.js";
+import { registry } from "../../src/services/channelz/registry.js";
 import { Scope, T } from "./helpers.js";
 
 let scope = new Scope();
@@ -133,5 +135,13 @@ describe("channelz: servers", () => {
     await app.server.stop(0);
     await expectCode(channelz.getServer({ serverId: BigInt(serverId) }), Code.NOT_FOUND);
     assert.ok(!(await channelz.getServers({})).server.some((s) => s.ref!.serverId === BigInt(serverId)));
+  });
+
+  it("enableChannelz on a server that has already stopped does not list it (its stop hook would never run)", T, async () => {
+    const { server } = await scope.server(addFailingGreeter);
+    await server.stop(0);
+    const id = enableChannelz(server);
+    assert.equal(registry.servers.get(id), undefined);
+    assert.equal(server.observers.active, false);
   });
 });

@@ -76,6 +76,9 @@ export class ChannelTracker implements Entity<ChannelSnapshot>, ClientObserver {
   /** A call's stream was opened on `session` of `sub` (the channel tells us; observers do not see it). */
   streamStarted(sub: Subchannel, session: ClientSessionLike): void {
     if (this.removed) return;
+    // A new subchannel (the resolver changed the addresses): drop the trackers of gone ones now,
+    // not only when somebody reads channelz, or address churn would pile them up in the registry.
+    if (!this.subs.has(sub)) this.prune();
     const tracker = this.subchannel(sub);
     count(tracker.calls);
     tracker.socket(session).streamStarted();
@@ -84,14 +87,7 @@ export class ChannelTracker implements Entity<ChannelSnapshot>, ClientObserver {
   // ---- snapshots ----------------------------------------------------------------------
 
   snapshot(): ChannelSnapshot {
-    const current = this.channel.channelzSubchannels();
-    const live = new Set(current);
-    for (const [sub, tracker] of this.subs) {
-      if (!live.has(sub)) {
-        tracker.remove();
-        this.subs.delete(sub);
-      }
-    }
+    const current = this.prune();
     return {
       ref: { id: this.id, name: this.channel.targetString },
       target: this.channel.targetString,
@@ -100,6 +96,19 @@ export class ChannelTracker implements Entity<ChannelSnapshot>, ClientObserver {
       subchannels: current.map((sub) => this.subchannel(sub).ref),
       sockets: [],
     };
+  }
+
+  /** Removes the trackers of subchannels the channel no longer has; returns the ones it has. */
+  private prune(): readonly Subchannel[] {
+    const current = this.channel.channelzSubchannels();
+    const live = new Set(current);
+    for (const [sub, tracker] of this.subs) {
+      if (!live.has(sub)) {
+        tracker.remove();
+        this.subs.delete(sub);
+      }
+    }
+    return current;
   }
 
   private subchannel(sub: Subchannel): SubchannelTracker {

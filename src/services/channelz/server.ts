@@ -25,6 +25,12 @@ export class ServerTracker implements ServerEntity, ServerObserver {
   private readonly unobserve: () => void;
 
   constructor(private readonly server: Server) {
+    // A server already stopping has run its stop hooks: tracking it now would never end.
+    if (server.lifecycle === "stopping" || server.lifecycle === "stopped") {
+      this.stopped = true;
+      this.unobserve = () => {};
+      return;
+    }
     this.unobserve = server.observe(this);
     server.onStop(() => this.remove());
     registry.servers.add(this);
