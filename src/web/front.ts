@@ -93,6 +93,10 @@ export function createWebListener(core: DispatchCore, web: ResolvedWebOptions): 
           if (def !== undefined && def.idempotency !== "no_side_effects") {
             return answer(stream, { ":status": 405, allow: "POST", "content-type": "text/plain; charset=utf-8" }, request, `${path} has side effects: Connect GET is only for methods with idempotency_level NO_SIDE_EFFECTS\n`);
           }
+          // GET carries unary calls only: a streaming method's replies would not fit its one-message answer.
+          if (def !== undefined && def.kind !== "unary") {
+            return answer(stream, { ":status": 405, allow: "POST", "content-type": "text/plain; charset=utf-8" }, request, `${path} is a ${def.kind} method: Connect GET is only for unary methods\n`);
+          }
           const req = grpcRequest(headers, path, get.subtype, {
             "grpc-timeout": timeout.grpcTimeout,
             "grpc-encoding": get.compression,

@@ -13,9 +13,73 @@ const CANCEL = 8;
 
 /** One HTTP/1.1 connection seen as a session: what calls read of it (socket, closed state). */
 class Http1Session extends EventEmitter implements SessionLike {
+  /** A request of this connection is being answered. */
+  private busy = false;
+  /** Pipelined requests parsed meanwhile, started in order once the answer before them is out. */
+  private readonly waiting: (() => void)[] = [];
+  /** The next request's headers must be complete before this fires (see armHeadersTimeout). */
+  private headersTimer: NodeJS.Timeout | undefined;
+  private headersTimeoutMs = 0;
+
   constructor(readonly socket: Socket | TLSSocket) {
     super();
-    socket.once("close", () => this.emit("close"));
+    socket.once("close", () => {
+      this.waiting.length = 0;
+      this.disarmHeadersTimeout();
+      this.emit("close");
+    });
+  }
+
+  /**
+   * node:http enforces headersTimeout only from an interval it starts on 'listening', which a
+   * server fed sockets by hand never emits: a client sending a partial request (slowloris)
+   * would hold the connection forever. So each request's headers (the first, and each one
+   * after an answer on a kept-alive connection) get this timer of our own.
+   */
+  armHeadersTimeout(ms: number, keptAlive = false): void {
+    this.headersTimeoutMs = ms;
+    this.disarmHeadersTimeout();
+    if (this.socket.destroyed) return;
+    const readBefore = this.socket.bytesRead;
+    this.headersTimer = setTimeout(() => {
+      this.headersTimer = undefined;
+      if (this.busy || this.socket.destroyed) return;
+      // A kept-alive connection that sent nothing since is idle, not slow: node's keepAliveTimeout closes it.
+      if (keptAlive && this.socket.bytesRead === readBefore) return;
+      if (this.socket.writable) this.socket.end("HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n", () => this.socket.destroy());
+      else this.socket.destroy();
+    }, ms);
+    this.headersTimer.unref();
+  }
+
+  private disarmHeadersTimeout(): void {
+    if (this.headersTimer !== undefined) clearTimeout(this.headersTimer);
+    this.headersTimer = undefined;
+  }
+
+  /**
+   * Starts a request's call now, or after the requests before it on this connection: HTTP/1.1
+   * answers in order, so pipelined requests run one at a time (as HTTP/2 streams are capped by
+   * maxConcurrentStreams), and the connection is not read further while one waits.
+   */
+  serve(res: http.ServerResponse, start: () => void): void {
+    this.disarmHeadersTimeout();
+    if (this.busy) {
+      this.socket.pause();
+      this.waiting.push(() => this.serve(res, start));
+      return;
+    }
+    this.busy = true;
+    res.once("close", () => {
+      this.busy = false;
+      const next = this.waiting.shift();
+      // Only the last request parsed can still have body bytes to read.
+      if (this.waiting.length === 0 && !this.socket.destroyed) this.socket.resume();
+      next?.();
+      // Idle again: the next request on this kept-alive connection has the same time for its headers.
+      if (!this.busy && this.headersTimeoutMs > 0) this.armHeadersTimeout(this.headersTimeoutMs, true);
+    });
+    start();
   }
   get closed(): boolean {
     return this.socket.destroyed;
@@ -170,12 +234,18 @@ export function createHttp1Server(listener: StreamListener, limits: Http1Limits,
         rawHeaders.push(name, req.rawHeaders[i + 1]!);
       }
       for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = value as string;
-      listener(new Http1Stream(req, res), headers, 0, rawHeaders);
+      sessionOf(req.socket).serve(res, () => listener(new Http1Stream(req, res), headers, 0, rawHeaders));
     },
   );
+  // After the parser's own 'connection' listener: the first request's headers are timed from here.
+  if (limits.headersTimeoutMs > 0 && Number.isFinite(limits.headersTimeoutMs)) {
+    server.on("connection", (socket: Socket) => sessionOf(socket).armHeadersTimeout(limits.headersTimeoutMs));
+  }
   server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
     // A request node:http cannot parse (or too large headers) gets its status, never a crash.
-    if (!socket.writable) return void socket.destroy();
+    // A response already under way (a pipelined request broke the parser) cannot be followed by another.
+    const inFlight = (socket as { _httpMessage?: http.ServerResponse | null })._httpMessage;
+    if (!socket.writable || inFlight?.headersSent === true) return void socket.destroy();
     const status = err.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : "400 Bad Request";
     socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
   });

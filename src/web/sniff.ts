@@ -25,11 +25,14 @@ export function sniffProtocol(socket: Duplex, timeoutMs: number, then: (kind: Sn
     if (seen.length >= PREFACE.length) finish("h2");
   };
   const onClose = (): void => finish(undefined);
+  // Nobody else listens yet: a reset during sniffing (ECONNRESET) would be an uncaught 'error'.
+  const onError = (): void => finish(undefined);
   function finish(kind: Sniffed | undefined): void {
     clearTimeout(timer);
     socket.off("data", onData);
     socket.off("close", onClose);
     socket.off("end", onClose);
+    socket.off("error", onError);
     if (kind === undefined) return void socket.destroy();
     socket.pause();
     if (seen.length > 0) socket.unshift(seen);
@@ -40,6 +43,7 @@ export function sniffProtocol(socket: Duplex, timeoutMs: number, then: (kind: Sn
   socket.on("data", onData);
   socket.once("close", onClose);
   socket.once("end", onClose);
+  socket.on("error", onError);
 }
 
 /**

@@ -27,7 +27,9 @@ export class ConnectStreamingStream extends WebCallStream {
 
   protected respondTrailersOnly(headers: OutgoingHttpHeaders): void {
     if (this.inner.destroyed || this.inner.closed) return;
-    this.sendHead(this.head({}));
+    // Metadata go in the end-stream message; the encodings the server accepts (an unsupported
+    // connect-content-encoding's answer) stay a header.
+    this.sendHead(this.head({ "grpc-accept-encoding": headers["grpc-accept-encoding"] }));
     this.inner.write(endStreamFrame(headers));
     this.inner.end();
   }
