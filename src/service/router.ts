@@ -60,6 +60,20 @@ export class Router {
     return this.registered.values();
   }
 
+  /**
+   * The registered method for `path`, without asking generic handlers or running service
+   * interceptors: for protocol checks before dispatch, which must not run interceptors a second
+   * time (dispatch's lookup() runs them once, after the request's metadata was validated).
+   */
+  peek(path: string): MethodDefinition | undefined {
+    return this.registered.get(path);
+  }
+
+  /** Whether a path that is not registered may still be served (generic handlers or service interceptors). */
+  get servesUnregistered(): boolean {
+    return this.generic.length > 0 || this.interceptors.length > 0;
+  }
+
   /** Finds the method for a path; `metadata` is only read when generic handlers or interceptors need it. */
   lookup(path: string, metadata: () => Metadata): MethodDefinition | undefined {
     if (this.interceptors.length === 0) {

@@ -4,7 +4,6 @@
 // apply to every protocol alike.
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http2";
 import { createStreamListener, type DispatchCore } from "../grpc/dispatch.js";
-import { decodeRequestMetadata } from "../grpc/request-metadata.js";
 import type { ServerStreamLike } from "../grpc/transport.js";
 import type { CallProtocol } from "../call/observer.js";
 import { Code } from "../status.js";
@@ -84,13 +83,15 @@ export function createWebListener(core: DispatchCore, web: ResolvedWebOptions): 
         const timeout = connectTimeout(headerValue(headers["connect-timeout-ms"]));
         if (timeout.error !== undefined) return fail(Code.INVALID_ARGUMENT, timeout.error);
         const { path, query } = splitPath(String(headers[":path"] ?? ""));
-        const def = core.router.lookup(path, () => decodeRequestMetadata(rawHeaders));
+        // Registered methods only: dispatch's own lookup runs generic handlers and service interceptors, once.
+        const def = core.router.peek(path);
 
         if (method === "GET") {
           const get = parseConnectGet(query);
           if ("error" in get) return fail(Code.INVALID_ARGUMENT, get.error);
           if (!hasCodec(get.subtype)) return fail(Code.INVALID_ARGUMENT, `unsupported encoding ${JSON.stringify(get.subtype)}`);
-          if (def !== undefined && def.idempotency !== "no_side_effects") {
+          // A path only a generic handler or interceptor could serve has no declared idempotency: no GET.
+          if (def === undefined ? core.router.servesUnregistered : def.idempotency !== "no_side_effects") {
             return answer(stream, { ":status": 405, allow: "POST", "content-type": "text/plain; charset=utf-8" }, request, `${path} has side effects: Connect GET is only for methods with idempotency_level NO_SIDE_EFFECTS\n`);
           }
           // GET carries unary calls only: a streaming method's replies would not fit its one-message answer.
