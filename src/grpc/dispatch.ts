@@ -8,7 +8,7 @@ import type { MethodDefinition } from "../service/method.js";
 import type { Router } from "../service/router.js";
 import { guardOf } from "../server/connection-guard.js";
 import { sessionInfo } from "../server/session-info.js";
-import { Code } from "../status.js";
+import { Code, RpcError } from "../status.js";
 import type { CallProtocol, ObserverSet } from "../call/observer.js";
 import type { MethodInfo } from "../service/method.js";
 import { encodeGrpcMessage } from "./percent.js";
@@ -38,6 +38,11 @@ export interface DispatchCore {
    * is complete (see Server), so half-open calls cannot hold slots.
    */
   admit(def: MethodDefinition): boolean;
+  /**
+   * A generic handler or service interceptor threw (not an RpcError) while the handler was
+   * chosen: reports it and returns the message the call's UNKNOWN status carries.
+   */
+  lookupFailed?(err: unknown, path: string): string;
   /** Runs the handler (inside interceptors) for a call that was admitted. */
   run(call: ServerCall, def: MethodDefinition): void;
 }
@@ -121,7 +126,16 @@ export function createStreamListener(core: DispatchCore) {
     const bad = findBadMetadata(rawHeaders);
     if (bad !== undefined) return refuse(core, stream, protocol, undefined, contentType, Code.INTERNAL, bad);
     const path = headers[":path"] ?? "";
-    const found = core.router.lookup(path, () => decodeRequestMetadata(rawHeaders));
+    let found: MethodDefinition | undefined;
+    try {
+      found = core.router.lookup(path, () => decodeRequestMetadata(rawHeaders));
+    } catch (err) {
+      // A generic handler or service interceptor threw while picking the handler: that call
+      // fails (an RpcError with its status, anything else UNKNOWN as grpcio does), never the
+      // connection or the process.
+      if (err instanceof RpcError) return refuse(core, stream, protocol, undefined, contentType, err.code, err.rawMessage);
+      return refuse(core, stream, protocol, undefined, contentType, Code.UNKNOWN, core.lookupFailed?.(err, headerText(path)) ?? "Internal error");
+    }
     if (!found) return refuse(core, stream, protocol, undefined, contentType, Code.UNIMPLEMENTED, `method not found: ${headerText(path)}`);
     const codec = contentType === "application/grpc" ? core.codecs.get("proto") : core.codecs.get(contentSubtype(contentType));
     if (!codec) return refuse(core, stream, protocol, found, contentType, Code.INTERNAL, `no codec registered for content-subtype ${JSON.stringify(headerText(contentSubtype(contentType)))}`);

@@ -136,6 +136,10 @@ export class Server implements AsyncDisposable, EventTarget<ServerEvents> {
       observers: this.observers,
       refusal: () => (this.state === "serving" ? undefined : this.state === "new" ? "server is not started" : "server is shutting down"),
       draining: () => this.state === "stopping",
+      lookupFailed: (err, path) => {
+        report(this.options.onError, err, { source: "handler", method: path });
+        return this.options.exposeErrors ? (err instanceof Error ? err.message : String(err)) : "Internal error";
+      },
       admit: (def) => {
         if (this.running >= this.options.maximumConcurrentRpcs) return false;
         // A unary-request call takes its slot once its request is complete (requestComplete).

@@ -303,6 +303,55 @@ describe("grpcio-style interceptService interceptors", () => {
     );
   });
 
+  it("an interceptService that throws -> UNKNOWN for that call (grpcio), the handler never runs, and the server keeps serving", T, async () => {
+    let handlerRan = false;
+    let calls = 0;
+    const flaky: ServiceInterceptor = {
+      interceptService: (continuation, details) => {
+        if (++calls === 1) throw new Error("interceptor broke");
+        return continuation(details);
+      },
+    };
+    const { target } = await h.start(
+      (s) =>
+        s.addService(Greeter, {
+          sayHello(req) {
+            handlerRan = true;
+            return { message: `hi ${req.name}` };
+          },
+          async *sayHelloStream() {},
+        }),
+      { interceptors: [flaky] },
+    );
+    const g = h.greeter(target);
+    const err = await expectCode(g.sayHello("x", { deadlineMs: 3000 }), grpc.status.UNKNOWN);
+    assert.equal(err.details, "interceptor broke");
+    assert.equal(handlerRan, false);
+    assert.equal((await g.sayHello("y", { deadlineMs: 3000 })).responses[0]!.message, "hi y");
+  });
+
+  it("an interceptService throwing RpcError(UNAUTHENTICATED) -> UNAUTHENTICATED; a plain Error with exposeErrors false -> UNKNOWN \"Internal error\", told to onError", T, async () => {
+    const reported: unknown[] = [];
+    const gate: ServiceInterceptor = {
+      interceptService: (continuation, details) => {
+        if (details.method.endsWith("/SayHello")) throw new RpcError(Code.UNAUTHENTICATED, "who are you");
+        throw new Error("SELECT * FROM secrets failed");
+      },
+    };
+    const { target } = await h.start(
+      (s) =>
+        s.addService(Greeter, {
+          sayHello: () => ({}),
+          async *sayHelloStream() {},
+        }),
+      { interceptors: [gate], exposeErrors: false, onError: (err) => void reported.push(err) },
+    );
+    const g = h.greeter(target);
+    await expectCode(g.sayHello("x", { deadlineMs: 3000 }), grpc.status.UNAUTHENTICATED, "who are you");
+    await expectCode(g.sayHelloStream("x", { deadlineMs: 3000 }), grpc.status.UNKNOWN, "Internal error");
+    assert.deepEqual(reported.map((e) => (e as Error).message), ["SELECT * FROM secrets failed"]);
+  });
+
   it("several interceptService interceptors chain outermost first; both kinds of interceptor combine", T, async () => {
     const order: string[] = [];
     const svc =
