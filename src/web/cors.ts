@@ -60,7 +60,12 @@ export function preflightResponse(cors: ResolvedCors, headers: IncomingHttpHeade
  * (so the page's client sees response metadata and Connect's `trailer-` headers).
  */
 export function responseCorsHeaders(cors: ResolvedCors | undefined, origin: string | undefined, response: OutgoingHttpHeaders): OutgoingHttpHeaders | undefined {
-  if (cors === undefined || origin === undefined || !cors.allowOrigin(origin)) return undefined;
+  if (cors === undefined) return undefined;
+  if (origin === undefined || !cors.allowOrigin(origin)) {
+    // The answer still depends on Origin (another origin would get the CORS headers): a shared
+    // cache must not hand this one to an allowed origin (Connect GET answers are cacheable).
+    return cors.anyOrigin && !cors.credentials ? undefined : { vary: "Origin" };
+  }
   const exposed = new Set([...PROTOCOL_RESPONSE_HEADERS, ...cors.exposedHeaders]);
   for (const name of Object.keys(response)) {
     if (name.charCodeAt(0) !== 58 && !NOT_EXPOSED.has(name) && !name.startsWith("access-control-")) exposed.add(name);

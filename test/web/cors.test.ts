@@ -56,6 +56,20 @@ for (const http of ["--http1.1", "--http2-prior-knowledge"]) {
       for (const h of ["grpc-status", "grpc-message", "grpc-status-details-bin", "x-header", "trailer-x-trailer", "x-extra"]) assert.ok(exposed.includes(h), h);
     });
 
+    it("a Connect GET without Origin, or from an origin not allowed, is answered (200) with Vary: Origin and no Access-Control-Allow-Origin", async () => {
+      const q = `${SAY}?connect=v1&encoding=json&message=${encodeURIComponent('{"name":"g"}')}`;
+      for (const extra of [[], ["-H", "origin: http://evil.example"]]) {
+        const res = await curl([http, ...extra, `${ws.url}${q}`]);
+        assert.equal(res.status, 200);
+        assert.equal(res.headers.get("vary"), "Origin");
+        assert.equal(res.headers.has("access-control-allow-origin"), false);
+      }
+      // origins "*" answers the same to everyone: nothing varies.
+      const res = await curl([http, `${open.url}${q}`]);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.has("vary"), false);
+    });
+
     it("a real gRPC-Web error in headers (trailers-only) exposes grpc-status and grpc-message", async () => {
       const res = await curl([http, "-X", "POST", "-H", `origin: ${ORIGIN}`, "-H", "content-type: application/grpc-web+proto", "--data-binary", "", `${ws.url}/webtest.v1.WebTestService/Nope`]);
       assert.equal(res.headers.get("grpc-status"), "12");
