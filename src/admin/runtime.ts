@@ -2,6 +2,7 @@
 // monitorEventLoopDelay, read and reset once a second, so the page shows the last second's
 // delay rather than an average since the start that would hide a stall.
 import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
+import { delaySeconds, RESOLUTION_MS } from "../metrics/runtime.js";
 
 /** The runtime numbers of a snapshot. */
 export interface RuntimeSnapshot {
@@ -11,11 +12,9 @@ export interface RuntimeSnapshot {
   readonly memory: { readonly rssBytes: number; readonly heapUsedBytes: number; readonly heapTotalBytes: number; readonly externalBytes: number };
 }
 
-const NS_PER_MS = 1e6;
-
 /** Samples the event-loop delay every `intervalMs` while started. */
 export class RuntimeSampler {
-  private readonly histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  private readonly histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   private timer: NodeJS.Timeout | undefined;
   private last: RuntimeSnapshot["eventLoop"] = { meanMs: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 };
 
@@ -54,6 +53,7 @@ export class RuntimeSampler {
   }
 }
 
+/** The delay beyond the monitor's period (as the Prometheus gauge reports it), in ms to the µs. */
 function msOf(ns: number): number {
-  return Number.isFinite(ns) ? Math.round((ns / NS_PER_MS) * 1000) / 1000 : 0;
+  return Number.isFinite(ns) ? Math.round(delaySeconds(ns) * 1e6) / 1000 : 0;
 }

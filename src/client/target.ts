@@ -109,7 +109,7 @@ function ipListTarget(uri: TargetUri, override: string | undefined): ChannelTarg
 }
 
 /** `host:port`, `[v6]:port`, or (with a default port) `host` / `[v6]`; undefined when malformed. */
-function splitHostPort(s: string, defaultPort: number | undefined): { host: string; bracketed: string; port: number } | undefined {
+export function splitHostPort(s: string, defaultPort: number | undefined): { host: string; bracketed: string; port: number } | undefined {
   const m = /^(\[[^\]]+\]|[^:/[\]]+)(?::(\d{1,5}))?$/.exec(s);
   if (!m) {
     // A bare IPv6 literal (ipv6:::1 without brackets) with the default port.

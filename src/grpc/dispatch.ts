@@ -71,15 +71,11 @@ function refuse(core: DispatchCore, stream: ServerStreamLike, protocol: CallProt
 
 /**
  * The method a request refused during shutdown names, looked up only for observers: metrics
- * then count the refusal under its method instead of under the unknown-path bucket.
+ * then count the refusal under its method instead of under the unknown-path bucket. Registered
+ * methods only: a call that will never run must not run generic handlers or interceptors.
  */
-function refusedMethod(core: DispatchCore, path: string | undefined, rawHeaders: string[]): MethodInfo | undefined {
-  if (!core.observers?.active || path === undefined) return undefined;
-  try {
-    return core.router.lookup(path, () => decodeRequestMetadata(rawHeaders));
-  } catch {
-    return undefined;
-  }
+function refusedMethod(core: DispatchCore, path: string | undefined): MethodInfo | undefined {
+  return core.observers?.active && path !== undefined ? core.router.peek(path) : undefined;
 }
 
 /** After an early answer, a client still sending is told to stop (RST_STREAM NO_ERROR) instead of being read. */
@@ -119,10 +115,10 @@ export function createStreamListener(core: DispatchCore) {
     }
     const refusal = core.refusal();
     if (refusal !== undefined && protocol === "grpc" && core.draining?.() === true) {
-      if (core.observers?.active) core.observers.callRefused(refusedMethod(core, headers[":path"], rawHeaders), Code.UNAVAILABLE, stream.session, protocol);
+      if (core.observers?.active) core.observers.callRefused(refusedMethod(core, headers[":path"]), Code.UNAVAILABLE, stream.session, protocol);
       return void stream.close(constants.NGHTTP2_REFUSED_STREAM);
     }
-    if (refusal !== undefined) return refuse(core, stream, protocol, refusedMethod(core, headers[":path"], rawHeaders), contentType, Code.UNAVAILABLE, refusal);
+    if (refusal !== undefined) return refuse(core, stream, protocol, refusedMethod(core, headers[":path"]), contentType, Code.UNAVAILABLE, refusal);
     const bad = findBadMetadata(rawHeaders);
     if (bad !== undefined) return refuse(core, stream, protocol, undefined, contentType, Code.INTERNAL, bad);
     const path = headers[":path"] ?? "";

@@ -3,13 +3,13 @@ import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
 import { Gauge, type Registry } from "prom-client";
 
 /** Sampling period of the event-loop delay monitor, in ms (Node's default is 10). */
-const RESOLUTION_MS = 10;
+export const RESOLUTION_MS = 10;
 
 /**
  * The monitor records the whole interval between its timer's runs (nanoseconds), sampling
  * period included; the delay is what exceeds the period.
  */
-function delaySeconds(intervalNs: number): number {
+export function delaySeconds(intervalNs: number): number {
   return Math.max(0, intervalNs - RESOLUTION_MS * 1e6) / 1e9;
 }
 

@@ -45,11 +45,10 @@ export function createWebListener(core: DispatchCore, web: ResolvedWebOptions): 
   };
 
   return function onWebStream(stream, headers, flags, rawHeaders) {
-    // Answers sent here (preflight, 405, ...) must not crash on a stream the peer resets meanwhile.
-    stream.on("error", ignore);
     // node:http2 may still emit streams of a session the peer already tore down (sooner seen
-    // behind a replaying socket): nothing can be answered there.
-    if (stream.session === undefined || stream.session.destroyed) return;
+    // behind a replaying socket): nothing can be answered there. (Every path below listens for
+    // the stream's errors: answer() here, the adapters, or gRPC dispatch; one listener each.)
+    if (stream.session === undefined || stream.session.destroyed) return void stream.on("error", ignore);
     const method = headers[":method"];
     const contentType = headerValue(headers["content-type"]);
     const origin = headerValue(headers["origin"]);
@@ -90,13 +89,12 @@ export function createWebListener(core: DispatchCore, web: ResolvedWebOptions): 
           const get = parseConnectGet(query);
           if ("error" in get) return fail(Code.INVALID_ARGUMENT, get.error);
           if (!hasCodec(get.subtype)) return fail(Code.INVALID_ARGUMENT, `unsupported encoding ${JSON.stringify(get.subtype)}`);
-          // A path only a generic handler or interceptor could serve has no declared idempotency: no GET.
-          if (def === undefined ? core.router.servesUnregistered : def.idempotency !== "no_side_effects") {
-            return answer(stream, { ":status": 405, allow: "POST", "content-type": "text/plain; charset=utf-8" }, request, `${path} has side effects: Connect GET is only for methods with idempotency_level NO_SIDE_EFFECTS\n`);
-          }
-          // GET carries unary calls only: a streaming method's replies would not fit its one-message answer.
-          if (def !== undefined && def.kind !== "unary") {
-            return answer(stream, { ":status": 405, allow: "POST", "content-type": "text/plain; charset=utf-8" }, request, `${path} is a ${def.kind} method: Connect GET is only for unary methods\n`);
+          // GET is for unary methods declared free of side effects; a path only a generic handler
+          // or interceptor could serve declares nothing, and a streaming method's replies would
+          // not fit a GET's one-message answer.
+          const refusal = def === undefined ? (core.router.servesUnregistered ? "has side effects" : undefined) : def.idempotency !== "no_side_effects" ? "has side effects" : def.kind !== "unary" ? `is a ${def.kind} method` : undefined;
+          if (refusal !== undefined) {
+            return answer(stream, { ":status": 405, allow: "POST", "content-type": "text/plain; charset=utf-8" }, request, `${path} ${refusal}: Connect GET is only for unary methods with idempotency_level NO_SIDE_EFFECTS\n`);
           }
           const req = grpcRequest(headers, path, get.subtype, {
             "grpc-timeout": timeout.grpcTimeout,
@@ -143,6 +141,8 @@ function nonIdentity(value: string | undefined): string | undefined {
 
 /** A plain HTTP answer that is not a call (preflight, 405, 415, 505), with CORS headers when they apply. */
 function answer(stream: ServerStreamLike, headers: OutgoingHttpHeaders, request?: WebRequest, body?: string): void {
+  // Answers sent here must not crash on a stream the peer resets meanwhile.
+  stream.on("error", ignore);
   if (stream.destroyed || stream.closed) return;
   const cors = request === undefined ? undefined : responseCorsHeaders(request.cors, request.origin, headers);
   const out = cors === undefined ? headers : { ...headers, ...cors };
