@@ -2,7 +2,7 @@
 // port (another one when etcd cannot bind it), stoppable and restartable on the same port and
 // data dir, and etcdctl as an async subprocess.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -27,8 +27,22 @@ export function skipUnlessEtcd(): false | string {
 }
 
 function randomPort(): number {
-  return 20000 + Math.floor(Math.random() * 40000);
+  return 10000 + Math.floor(Math.random() * (EPHEMERAL_LOW - 10000));
 }
+
+/**
+ * Where the kernel's ephemeral ports start: outgoing connections and port-0 binds of every
+ * test take theirs above it, so a port chosen below it before etcd starts ("etcd down at
+ * start") is not taken meanwhile.
+ */
+const EPHEMERAL_LOW = (() => {
+  try {
+    const low = Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 11000 ? low : 32768;
+  } catch {
+    return 32768;
+  }
+})();
 
 /** One etcd member. `start()` picks ports the first time; later starts reuse them and the data dir. */
 export class EtcdServer {
